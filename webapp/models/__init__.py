@@ -1,0 +1,24 @@
+"""Every model, importable from one place (Alembic sees them all through this module)."""
+
+from webapp.models.audit import AuditEvent
+from webapp.models.org import Hospital, Organization
+from webapp.models.patient import Patient, PatientIdentifier
+from webapp.models.pipeline_run import PipelineRun
+from webapp.models.record import RECORD_KINDS, MedicalRecord, PatientCost
+from webapp.models.user import Permission, Role, User, role_permission
+
+__all__ = [
+    "RECORD_KINDS",
+    "AuditEvent",
+    "Hospital",
+    "MedicalRecord",
+    "Organization",
+    "Patient",
+    "PatientCost",
+    "PatientIdentifier",
+    "Permission",
+    "PipelineRun",
+    "Role",
+    "User",
+    "role_permission",
+]

@@ -1,0 +1,121 @@
+"""Users, their roles and the permissions a role grants."""
+
+import secrets
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.extensions import db
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC."""
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """Treat a naive datetime read back from SQLite as UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+role_permission = Table(
+    "role_permission",
+    db.Model.metadata,
+    Column("role_id", Integer, ForeignKey("role.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "permission_id", Integer, ForeignKey("permission.id", ondelete="CASCADE"), primary_key=True
+    ),
+)
+
+
+class Permission(db.Model):
+    """A named capability such as `patients:read`."""
+
+    __tablename__ = "permission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Role(db.Model):
+    """A role (AIPHAS, DOCTOR) and the permissions it holds."""
+
+    __tablename__ = "role"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    permissions: Mapped[list[Permission]] = relationship(secondary=role_permission, lazy="selectin")
+
+    @property
+    def permission_names(self) -> frozenset[str]:
+        """Names of every permission the role grants."""
+        return frozenset(p.name for p in self.permissions)
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in to the dashboard."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role_id: Mapped[int] = mapped_column(ForeignKey("role.id"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id"), index=True, nullable=True
+    )
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Rotated on password change and deactivation so every existing session stops working.
+    session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    role: Mapped[Role] = relationship(lazy="joined")
+    organization: Mapped["Organization | None"] = relationship(lazy="joined")  # noqa: F821
+
+    def get_id(self) -> str:
+        """Session identity: the id plus a token that rotates when access must end."""
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login refuses inactive users."""
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        """Store a salted scrypt hash of the password."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        """Compare a password against the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    def rotate_session_token(self) -> None:
+        """End every session of this user on their next request."""
+        self.session_token = secrets.token_hex(16)
+
+    def is_locked(self, now: datetime | None = None) -> bool:
+        """True while a lockout is in force."""
+        until = as_utc(self.locked_until)
+        return until is not None and until > (now or utcnow())
+
+    def has_permission(self, name: str) -> bool:
+        """True when the user's role grants the named permission."""
+        return name in self.role.permission_names
+
+    @property
+    def status(self) -> str:
+        """active, deactivated or locked, as shown in lists."""
+        if not self.active:
+            return "deactivated"
+        return "locked" if self.is_locked() else "active"
