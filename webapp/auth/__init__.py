@@ -1,0 +1,13 @@
+"""Sign-in, sign-out, password change and the guards every blueprint uses."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+
+def init_app(app):
+    """Register the blueprint and the per-request session rules."""
+    from webapp.auth import session_guard, views  # noqa: F401  (registers routes and loaders)
+
+    session_guard.init_app(app)
+    app.register_blueprint(bp)

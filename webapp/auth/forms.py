@@ -1,0 +1,37 @@
+"""Sign-in and password forms."""
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from webapp.services.passwords import password_problems
+
+
+class LoginForm(FlaskForm):
+    """Email and password."""
+
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+
+
+class ChangePasswordForm(FlaskForm):
+    """Current password, then a new one that meets the policy, typed twice."""
+
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    new_password = PasswordField("New password", validators=[DataRequired(), Length(max=256)])
+    confirm_password = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("new_password", message="The passwords differ.")],
+    )
+
+    def __init__(self, email: str, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._email = email
+
+    def validate_new_password(self, field):
+        """Apply the password policy and refuse reusing the current password."""
+        problems = password_problems(field.data or "", self._email)
+        if field.data and field.data == self.current_password.data:
+            problems.append("Choose a password different from the current one.")
+        if problems:
+            raise ValidationError(" ".join(problems))

@@ -1,0 +1,85 @@
+"""Sign in, sign out and change password."""
+
+import time
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from webapp.auth import bp
+from webapp.auth.decorators import public, signed_in
+from webapp.auth.forms import ChangePasswordForm, LoginForm
+from webapp.auth.login_flow import attempt_login
+from webapp.auth.permissions import LANDING_ENDPOINTS
+from webapp.core.http import is_safe_next
+from webapp.extensions import db
+from webapp.services.audit import record_event
+
+
+def landing_url(user) -> str:
+    """The first page of a user's role."""
+    for permission, endpoint in LANDING_ENDPOINTS:
+        if user.has_permission(permission):
+            return url_for(endpoint)
+    return url_for("auth.change_password")
+
+
+def start_session(user) -> None:
+    """Sign the user in with a fresh, idle-limited session."""
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    session["last_seen"] = int(time.time())
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    """Show the sign-in form and check what was submitted."""
+    if current_user.is_authenticated:
+        return redirect(landing_url(current_user))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        result = attempt_login(form.email.data, form.password.data)
+        if result.user is not None:
+            next_url = request.args.get("next")
+            start_session(result.user)
+            db.session.commit()
+            if result.user.must_change_password:
+                return redirect(url_for("auth.change_password"))
+            return redirect(next_url if is_safe_next(next_url) else landing_url(result.user))
+        db.session.commit()
+        error = result.error
+    return render_template("auth/login.html", form=form, error=error)
+
+
+@bp.route("/logout", methods=["POST"])
+@signed_in
+def logout():
+    """End the session."""
+    record_event("logout")
+    logout_user()
+    session.clear()
+    flash("You have signed out.")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@signed_in
+def change_password():
+    """Let a user replace their password (forced after a reset)."""
+    form = ChangePasswordForm(current_user.email)
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current_password.data):
+            form.current_password.errors.append("The current password is not correct.")
+        else:
+            user = current_user._get_current_object()
+            user.set_password(form.new_password.data)
+            user.must_change_password = False
+            user.rotate_session_token()
+            record_event("password.changed", target_user_id=user.id, commit=False)
+            db.session.commit()
+            start_session(user)
+            flash("Your password has been changed.")
+            return redirect(landing_url(user))
+    return render_template("auth/change_password.html", form=form)

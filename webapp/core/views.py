@@ -1,0 +1,47 @@
+"""The front door and the health check."""
+
+from flask import Blueprint, jsonify, redirect, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from webapp.auth.decorators import public
+from webapp.auth.views import landing_url
+from webapp.extensions import cache, db
+
+bp = Blueprint("core", __name__)
+
+
+@bp.route("/")
+@public
+def index():
+    """Send people to their landing page, or to sign in."""
+    if current_user.is_authenticated:
+        return redirect(landing_url(current_user))
+    return redirect(url_for("auth.login"))
+
+
+def _database_status() -> str:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return "ok"
+    except Exception as exc:  # any driver error means "down" to a health check
+        db.session.rollback()
+        return f"error: {type(exc).__name__}"
+
+
+def _cache_status() -> str:
+    try:
+        cache.set("healthz", "ok", timeout=5)
+        return "ok" if cache.get("healthz") == "ok" else "error: read back failed"
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    """Database and cache status for Cloud Run; 503 when the database is unreachable."""
+    database, cache_state = _database_status(), _cache_status()
+    healthy = database == "ok"
+    body = {"status": "ok" if healthy else "degraded", "database": database, "cache": cache_state}
+    return jsonify(body), 200 if healthy else 503
