@@ -1,0 +1,13 @@
+"""Reading what the test client gets back."""
+
+import re
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+CSRF_HEADER = re.compile(r'"X-CSRFToken": "([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token embedded in a rendered page."""
+    match = CSRF_FIELD.search(html) or CSRF_HEADER.search(html)
+    assert match, "page carries no CSRF token"
+    return match.group(1)

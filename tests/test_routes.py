@@ -1,0 +1,102 @@
+"""Every route of the app answers each kind of caller as its guard says.
+
+A route added without a guard from webapp.auth.decorators fails here.
+"""
+
+import pytest
+from werkzeug.routing import IntegerConverter, Rule
+
+from tests.conftest import AuthActions, app_settings
+from tests.support.factories import make_user
+from webapp import create_app
+from webapp.auth.permissions import ROLE_PERMISSIONS
+
+ROLES = ("anonymous", *ROLE_PERMISSIONS)
+
+
+@pytest.fixture(scope="module")
+def guard_app(database_url):
+    """The app with CSRF off, so the guards themselves answer each request."""
+    return create_app(app_settings(database_url, WTF_CSRF_ENABLED=False))
+
+
+def app_rules(app) -> list[Rule]:
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+
+
+def build_path(rule: Rule) -> str:
+    values = {
+        name: 1 if isinstance(rule._converters[name], IntegerConverter) else "sample"
+        for name in rule.arguments
+    }
+    return rule.build(values, append_unknown=False)[1]
+
+
+def request_as(app, rule: Rule, role: str, accept: str = "text/html"):
+    client = app.test_client()
+    if role != "anonymous":
+        user = make_user(role)
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+    method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"OPTIONS", "HEAD"})[0]
+    return client.open(build_path(rule), method=method, headers={"Accept": accept})
+
+
+def test_every_route_declares_its_guard(app):
+    unguarded = [
+        rule.rule
+        for rule in app_rules(app)
+        if not hasattr(app.view_functions[rule.endpoint], "access")
+    ]
+    assert unguarded == [], f"routes without a guard from webapp.auth.decorators: {unguarded}"
+
+
+def expected_outcome(access: tuple[str, str | None], role: str) -> str:
+    kind, permission = access
+    if kind in ("public", "machine"):
+        return kind
+    if role == "anonymous":
+        return "login"
+    if kind == "permission" and permission not in ROLE_PERMISSIONS[role]:
+        return "forbidden"
+    return "allowed"
+
+
+def test_every_route_answers_every_role_as_its_guard_says(guard_app, db):
+    checked = 0
+    for rule in app_rules(guard_app):
+        access = guard_app.view_functions[rule.endpoint].access
+        for role in ROLES:
+            outcome = expected_outcome(access, role)
+            response = request_as(guard_app, rule, role)
+            location = response.headers.get("Location", "")
+            where = f"{rule.rule} as {role}"
+            if outcome == "login":
+                assert response.status_code == 302 and "/login?next=" in location, where
+                as_json = request_as(guard_app, rule, role, accept="application/json")
+                assert as_json.status_code == 401 and as_json.is_json, where
+            elif outcome == "forbidden":
+                assert response.status_code == 403, where
+                assert "permission" in response.get_data(as_text=True), where
+                as_json = request_as(guard_app, rule, role, accept="application/json")
+                assert as_json.status_code == 403 and as_json.is_json, where
+            elif outcome == "machine":
+                assert response.status_code in (401, 403), where
+            else:
+                assert response.status_code not in (401, 403, 500), where
+                assert "/login?next=" not in location, where
+            checked += 1
+    assert checked >= len(ROLES) * 5
+
+
+def test_denied_request_is_audited(client, auth, db):
+    from sqlalchemy import select
+
+    from webapp.models import AuditEvent
+
+    AuthActions(client).login("DOCTOR")
+    assert client.get("/admin/users").status_code == 403
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "access.denied")).one()
+    assert event.details["permission"] == "users:manage"
+    assert event.path == "/admin/users"
