@@ -1,0 +1,27 @@
+# Cloud Run image: gunicorn with threads, since every open WebSocket holds one.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    AIKEY_ENV=production \
+    FLASK_APP=wsgi \
+    PORT=8080
+
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY webapp/ webapp/
+COPY pipeline/ pipeline/
+COPY templates/ templates/
+COPY static/ static/
+COPY migrations/ migrations/
+COPY wsgi.py seed_data.py ./
+
+RUN useradd --create-home --uid 10001 aikey && mkdir -p instance && chown aikey instance
+USER aikey
+
+EXPOSE 8080
+CMD exec gunicorn --bind ":${PORT}" --worker-class gthread --workers 2 --threads 64 \
+    --timeout 0 --graceful-timeout 20 --access-logfile - wsgi:app

@@ -1,0 +1,65 @@
+# aiKey developer commands. `make run` and `make test` are the two a newcomer needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# The demo accounts' password for local runs; never used outside `make run`.
+SEED_PASSWORD ?= aikey-demo-2026
+export FLASK_APP := wsgi
+
+.PHONY: run test serve migrate seed lint format bench docker clean help
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run migrate  ## Install, migrate, seed, ingest the demo files and serve on :5000
+	@SEED_PASSWORD='$(SEED_PASSWORD)' $(BIN)/flask seed
+	@echo
+	@echo "  aiKey is starting on http://$(HOST):$(PORT)"
+	@echo "  Demo logins (password: $(SEED_PASSWORD)):"
+	@echo "    AIPHAS  aiphas@example.com"
+	@echo "    DOCTOR  bob.doctor@example.com, nancy.doctor@example.com, tom.doctor@example.com"
+	@echo
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-dev  ## Whole suite on real PostgreSQL and Redis, browser tests included
+	@$(BIN)/python -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi; \
+	exit $$status
+
+migrate: $(VENV)/.installed-run  ## Apply database migrations (SQLite in instance/ unless DATABASE_URL)
+	@$(BIN)/flask db upgrade
+
+seed: $(VENV)/.installed-run  ## Seed demo users and patients (idempotent)
+	@SEED_PASSWORD='$(SEED_PASSWORD)' $(BIN)/flask seed
+
+serve: $(VENV)/.installed-run  ## Serve with gunicorn as the Dockerfile does
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --worker-class gthread --workers 2 --threads 32 wsgi:app
+
+lint: $(VENV)/.installed-dev  ## Ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev  ## Ruff format and autofix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+docker:  ## Build the Cloud Run image (needs a Docker engine)
+	docker build -t aikey:latest .
+
+clean:  ## Remove the venv, the local database and local storage
+	rm -rf $(VENV) instance var
