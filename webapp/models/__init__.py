@@ -1,6 +1,7 @@
 """Every model, importable from one place (Alembic sees them all through this module)."""
 
 from webapp.models.audit import AuditEvent
+from webapp.models.ingest import IngestReject, StorageEvent
 from webapp.models.org import Hospital, Organization
 from webapp.models.patient import Patient, PatientIdentifier
 from webapp.models.pipeline_run import PipelineRun
@@ -11,6 +12,7 @@ __all__ = [
     "RECORD_KINDS",
     "AuditEvent",
     "Hospital",
+    "IngestReject",
     "MedicalRecord",
     "Organization",
     "Patient",
@@ -19,6 +21,7 @@ __all__ = [
     "Permission",
     "PipelineRun",
     "Role",
+    "StorageEvent",
     "User",
     "role_permission",
 ]
