@@ -3,6 +3,7 @@
 import json
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from json.encoder import encode_basestring
 
 # Every reject carries exactly one of these codes; README.md documents each one.
 REASONS = (
@@ -54,6 +55,11 @@ def parse_cost(raw, field="cost"):
     if value > MAX_COST:
         raise Reject("absurd_cost", f"{field}={value} > {MAX_COST}")
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def cents_of(amount):
+    """Return a 2-place Decimal as exact integer cents."""
+    return int(amount.scaleb(2))
 
 
 def parse_day(raw, field):
@@ -112,10 +118,16 @@ def reject(spec, position, excerpt, reason, detail=""):
 
 
 def patient_key(record):
-    """Return the hashable, deterministic patient key of a canonical record."""
-    return json.dumps(record["patient"], sort_keys=True)
+    """Return the hashable, deterministic patient key (compact JSON) of a canonical record."""
+    patient = record["patient"]
+    if "platform_patient_id" in patient:
+        return f'{{"platform_patient_id":{int(patient["platform_patient_id"])}}}'
+    return f'{{"source_patient_id":{encode_basestring(patient["source_patient_id"])}}}'
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def dumps(row):
     """Serialize one output row as a compact JSON line (UTF-8 text, no ASCII escaping)."""
-    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _ENCODER.encode(row)

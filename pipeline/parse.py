@@ -23,7 +23,7 @@ RECORDS, PATIENTS, REJECTS, TOTALS, STATS, PENDING, FACTS = (
 # then costs per batch instead of per record.
 BATCH = 2000
 # Partial control totals are flushed when this many keys are held, so memory stays bounded.
-MAX_PARTIAL_KEYS = 20000
+MAX_PARTIAL_KEYS = 200_000
 
 
 def parser_for(fmt):
@@ -97,16 +97,19 @@ class ParseFileDoFn(beam.DoFn):
         batches = {RECORDS: [], PATIENTS: [], REJECTS: []}
         partial = {}
         for kind, row in outcomes:
-            if kind == "record":
-                key = (row["source_system"], patient_key(row), row["month"])
+            if kind == "record" or kind == "line":
+                if kind == "line":
+                    line, key, amount = row
+                else:
+                    line, key, amount = dumps(row), total_key(row), cents(row)
                 acc = partial.get(key)
                 if acc is None:
-                    partial[key] = [cents(row), 1]
+                    partial[key] = [amount, 1]
                 else:
-                    acc[0] += cents(row)
+                    acc[0] += amount
                     acc[1] += 1
                 out = batches[RECORDS]
-                out.append(dumps(row))
+                out.append(line)
                 if len(out) >= BATCH:
                     yield from self._flush(RECORDS, batches, stats)
                 if len(partial) >= MAX_PARTIAL_KEYS:

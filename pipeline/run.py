@@ -81,6 +81,7 @@ def build_pipeline(argv=None, save_main_session=True):
     stats_path = join(plan.tmp_dir, "stats.json")
     (
         parsed[STATS]
+        | "All stats" >> beam.Flatten()
         | "Merge stats" >> beam.CombineGlobally(MergeStatsFn())
         | "Write stats" >> beam.Map(lambda s: write_bytes(stats_path, json.dumps(s).encode()))
     )

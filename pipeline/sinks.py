@@ -82,7 +82,7 @@ class ConcatShardsDoFn(beam.DoFn):
 
 
 class WriteNdjson(beam.PTransform):
-    """Write a PCollection of JSON-line batches to exactly `<output>/<name>`."""
+    """Write one PCollection (or a tuple of them) of JSON-line batches to `<output>/<name>`."""
 
     def __init__(self, output, name, tmp_dir):
         super().__init__()
@@ -91,9 +91,14 @@ class WriteNdjson(beam.PTransform):
     def expand(self, batches):
         final = join(self.output, self.name)
         count = join(self.tmp_dir, f"{self.name}.count")
+        parts = batches if isinstance(batches, tuple) else (batches,)
+        shards = [
+            part | f"Write shards {i}" >> beam.ParDo(WriteShardsDoFn(self.tmp_dir, self.name))
+            for i, part in enumerate(parts)
+        ]
         return (
-            batches
-            | "Write shards" >> beam.ParDo(WriteShardsDoFn(self.tmp_dir, self.name))
+            shards
+            | "All shards" >> beam.Flatten()
             | "Collect shards" >> beam.combiners.ToList()
             | "Concatenate" >> beam.ParDo(ConcatShardsDoFn(final, count))
         )

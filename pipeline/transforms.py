@@ -46,8 +46,8 @@ class PriceRecordsDoFn(beam.DoFn):
 
 
 class ParseFiles(beam.PTransform):
-    """File specs -> dict of PCollections: records/patients/rejects (JSON-line batches),
-    totals ((source, patient, month), (cents, count)) partials and per-file stats rows."""
+    """File specs -> {tag: tuple of PCollections}: records/patients/rejects as JSON-line batches,
+    totals as ((source, patient, month), (cents, count)) partials, and per-file stats rows."""
 
     def expand(self, specs):
         parsed = (
@@ -64,9 +64,11 @@ class ParseFiles(beam.PTransform):
             | "Price records"
             >> beam.ParDo(PriceRecordsDoFn()).with_outputs(REJECTS, TOTALS, STATS, main=RECORDS)
         )
-        out = {PATIENTS: parsed[PATIENTS]}
+        # No Flatten before the writers: in the in-process runner a Flatten of two stages' outputs
+        # is a fusion break that buffers every record in memory. Writers take both PCollections.
+        out = {PATIENTS: (parsed[PATIENTS],)}
         for tag in (RECORDS, REJECTS, TOTALS, STATS):
-            out[tag] = (parsed[tag], priced[tag]) | f"All {tag}" >> beam.Flatten()
+            out[tag] = (parsed[tag], priced[tag])
         return out
 
 
@@ -107,6 +109,8 @@ class ControlTotals(beam.PTransform):
     """Partial totals -> one JSON line per (source_system, patient, month)."""
 
     def expand(self, partials):
+        if isinstance(partials, tuple):
+            partials = partials | "Flatten partials" >> beam.Flatten()
         return (
             partials
             | "Sum per key" >> beam.CombinePerKey(SumCentsFn())
