@@ -107,6 +107,7 @@ def reject(spec, position, excerpt, reason, detail=""):
         excerpt = excerpt.decode("utf-8", errors="backslashreplace")
     elif not isinstance(excerpt, str):
         excerpt = json.dumps(excerpt, ensure_ascii=False, default=str)
+    excerpt = excerpt.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return {
         "source_system": spec["source_system"],
         "file": spec["uri"],
@@ -131,3 +132,21 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=s
 def dumps(row):
     """Serialize one output row as a compact JSON line (UTF-8 text, no ASCII escaping)."""
     return _ENCODER.encode(row)
+
+
+def encode_lines(lines):
+    """Encode JSON lines as UTF-8 bytes, one per line.
+
+    A lone surrogate (e.g. from a JSON "\\udc80" escape) cannot be UTF-8; such a line is
+    re-serialized with ASCII escapes, which keeps the data and stays valid JSON.
+    """
+    try:
+        return ("\n".join(lines) + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        out = []
+        for line in lines:
+            try:
+                out.append(line.encode("utf-8"))
+            except UnicodeEncodeError:
+                out.append(json.dumps(json.loads(line), separators=(",", ":")).encode("ascii"))
+        return b"".join(line + b"\n" for line in out)

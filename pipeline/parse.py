@@ -1,9 +1,11 @@
 """The file-parsing DoFn: one file in, batches of canonical JSON lines out on tagged outputs."""
 
+import zlib
+
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from pipeline.canonical import dumps, patient_key, reject
+from pipeline.canonical import dumps, encode_lines, patient_key, reject
 from pipeline.fhir import parse_bundle, parse_ndjson
 from pipeline.legacy import parse_legacy
 from pipeline.readers import detect_format, open_binary, sniff
@@ -24,6 +26,8 @@ RECORDS, PATIENTS, REJECTS, TOTALS, STATS, PENDING, FACTS = (
 BATCH = 2000
 # Partial control totals are flushed when this many keys are held, so memory stays bounded.
 MAX_PARTIAL_KEYS = 200_000
+# Totals travel as one map per shard, so the shuffle moves a few dozen elements, not millions.
+TOTAL_SHARDS = 32
 
 
 def parser_for(fmt):
@@ -43,6 +47,11 @@ def parser_for(fmt):
 def total_key(record):
     """Return the control-total key (source_system, patient JSON, month) of a record."""
     return (record["source_system"], patient_key(record), record["month"])
+
+
+def total_shard(key):
+    """Deterministic shard of a totals key (str hash() differs between worker processes)."""
+    return zlib.crc32(key[1].encode("utf-8")) % TOTAL_SHARDS
 
 
 def cents(record):
@@ -78,7 +87,9 @@ class ParseFileDoFn(beam.DoFn):
         if parser is None:
             stats["rejected"][error[0]] = 1
             self._count(f"rejected_{error[0]}")
-            yield beam.pvalue.TaggedOutput(REJECTS, [dumps(reject(spec, 0, head[:200], *error))])
+            yield beam.pvalue.TaggedOutput(
+                REJECTS, encode_lines([dumps(reject(spec, 0, head[:200], *error))])
+            )
             yield beam.pvalue.TaggedOutput(STATS, stats)
             return
         try:
@@ -88,7 +99,7 @@ class ParseFileDoFn(beam.DoFn):
             bump(stats["rejected"], "read_error")
             self._count("rejected_read_error")
             row = reject(spec, stats["rows_read"], "", "read_error", err)
-            yield beam.pvalue.TaggedOutput(REJECTS, [dumps(row)])
+            yield beam.pvalue.TaggedOutput(REJECTS, encode_lines([dumps(row)]))
         self._count("files")
         self._count("rows_read", stats["rows_read"])
         yield beam.pvalue.TaggedOutput(STATS, stats)
@@ -114,6 +125,11 @@ class ParseFileDoFn(beam.DoFn):
                     yield from self._flush(RECORDS, batches, stats)
                 if len(partial) >= MAX_PARTIAL_KEYS:
                     yield from self._flush_totals(partial)
+            elif kind == "batch":
+                self._count("records", row[1])
+                yield row[0]
+            elif kind == "totals":
+                yield from self._flush_totals(row)
             elif kind == "skip":
                 bump(stats["skipped"], row)
             elif kind in ("pending", "fact"):
@@ -145,9 +161,13 @@ class ParseFileDoFn(beam.DoFn):
             stats["patients"] += len(lines)
             self._count("patients", len(lines))
         batches[tag] = []
-        yield lines if tag == RECORDS else beam.pvalue.TaggedOutput(tag, lines)
+        data = encode_lines(lines)
+        yield data if tag == RECORDS else beam.pvalue.TaggedOutput(tag, data)
 
     def _flush_totals(self, partial):
-        for key, (total, count) in partial.items():
-            yield beam.pvalue.TaggedOutput(TOTALS, (key, (total, count)))
+        shards = {}
+        for key, value in partial.items():
+            shards.setdefault(total_shard(key), {})[key] = value
+        for shard in shards.items():
+            yield beam.pvalue.TaggedOutput(TOTALS, shard)
         partial.clear()

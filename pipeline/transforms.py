@@ -5,7 +5,7 @@ import json
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from pipeline.canonical import dumps
+from pipeline.canonical import dumps, encode_lines
 from pipeline.fhir import apply_costs
 from pipeline.parse import (
     FACTS,
@@ -18,6 +18,7 @@ from pipeline.parse import (
     ParseFileDoFn,
     cents,
     total_key,
+    total_shard,
 )
 
 
@@ -35,14 +36,15 @@ class PriceRecordsDoFn(beam.DoFn):
             for fact in facts:
                 row = dict(fact["reject"], detail=f"no record for {element[0][1]}")
                 self.unresolved.inc()
-                yield beam.pvalue.TaggedOutput(REJECTS, [dumps(row)])
+                yield beam.pvalue.TaggedOutput(REJECTS, encode_lines([dumps(row)]))
                 delta = {"file": row["file"], "rejected": {"unresolved_reference": 1}}
                 yield beam.pvalue.TaggedOutput(STATS, delta)
             return
         for record in records:
             apply_costs(record, facts)
-            yield beam.pvalue.TaggedOutput(TOTALS, (total_key(record), (cents(record), 1)))
-            yield [dumps(record)]
+            key = total_key(record)
+            yield beam.pvalue.TaggedOutput(TOTALS, (total_shard(key), {key: [cents(record), 1]}))
+            yield encode_lines([dumps(record)])
 
 
 class ParseFiles(beam.PTransform):
@@ -72,52 +74,67 @@ class ParseFiles(beam.PTransform):
         return out
 
 
-class SumCentsFn(beam.CombineFn):
-    """Sum (cents, count) pairs exactly; associative, so the runner lifts it before the shuffle."""
+class MergeTotalsFn(beam.CombineFn):
+    """Add {(source, patient, month): [cents, count]} maps exactly (integer cents, no floats).
+
+    Associative and commutative, so the runner lifts it: each bundle pre-combines before the
+    shuffle, and the shuffle moves one map per shard instead of one element per record.
+    """
 
     def create_accumulator(self):
-        return (0, 0)
+        return {}
 
-    def add_input(self, acc, value):
-        return (acc[0] + value[0], acc[1] + value[1])
+    def add_input(self, acc, partial):
+        for key, (total, count) in partial.items():
+            cur = acc.get(key)
+            if cur is None:
+                acc[key] = [total, count]
+            else:
+                cur[0] += total
+                cur[1] += count
+        return acc
 
     def merge_accumulators(self, accs):
-        total = count = 0
-        for cents_, n in accs:
-            total += cents_
-            count += n
-        return (total, count)
+        accs = iter(accs)
+        out = next(accs)
+        for acc in accs:
+            self.add_input(out, acc)
+        return out
 
     def extract_output(self, acc):
         return acc
 
 
-def format_total(element):
-    """Return one totals.ndjson line from ((source, patient JSON, month), (cents, count))."""
-    (source, patient, month), (total, count) = element
-    row = {
-        "source_system": source,
-        "patient": json.loads(patient),
-        "month": month,
-        "total_cost": f"{total // 100}.{total % 100:02d}",
-        "record_count": count,
-    }
-    return dumps(row)
+def format_totals(element):
+    """Return totals.ndjson lines (UTF-8 bytes, sorted by key) for one merged shard."""
+    _, merged = element
+    lines = []
+    for (source, patient, month), (total, count) in sorted(merged.items()):
+        row = {
+            "source_system": source,
+            "patient": json.loads(patient),
+            "month": month,
+            "total_cost": f"{total // 100}.{total % 100:02d}",
+            "record_count": count,
+        }
+        lines.append(dumps(row))
+    return encode_lines(lines)
 
 
 class ControlTotals(beam.PTransform):
-    """Partial totals -> one JSON line per (source_system, patient, month)."""
+    """(shard, partial totals map) pairs -> batches of totals.ndjson lines."""
 
     def expand(self, partials):
         if isinstance(partials, tuple):
             partials = partials | "Flatten partials" >> beam.Flatten()
         return (
             partials
-            | "Sum per key" >> beam.CombinePerKey(SumCentsFn())
-            | "Format totals" >> beam.Map(format_total)
+            | "Sum per key" >> beam.CombinePerKey(MergeTotalsFn())
+            | "Format totals" >> beam.Map(format_totals)
         )
 
 
-def explode(batches):
-    """Test/debug helper: JSON-line batches -> parsed dicts."""
-    return [json.loads(line) for line in ([batches] if isinstance(batches, str) else batches)]
+def explode(batch):
+    """Test/debug helper: one written batch (bytes or a str line) -> parsed dicts."""
+    text = batch.decode("utf-8") if isinstance(batch, bytes) else batch
+    return [json.loads(line) for line in text.splitlines() if line]
