@@ -104,9 +104,10 @@ def sniff(uri):
 
 
 def _header_of(head):
-    first = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").lstrip("\ufeff")
+    # Parse a whole first record: a quoted field may span lines.
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
     try:
-        return next(csv.reader(io.StringIO(first)), [])
+        return next(csv.reader(io.StringIO(text)), [])
     except csv.Error:
         return []
 
