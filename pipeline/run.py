@@ -13,7 +13,12 @@ from datetime import UTC, datetime
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, StandardOptions
+from apache_beam.options.pipeline_options import (
+    GoogleCloudOptions,
+    PipelineOptions,
+    SetupOptions,
+    StandardOptions,
+)
 
 from pipeline.discovery import expand_inputs
 from pipeline.manifest import OUTPUT_FILES, SUCCESS, build_manifest
@@ -56,6 +61,25 @@ def _default_runner(options):
     return FnApiRunner()
 
 
+def _honour_no_auth(options):
+    """Make --no_auth mean anonymous gs:// access for this process (emulators, public buckets).
+
+    Beam 2.77's GcsIO ignores --no_auth (only the Dataflow API client reads it) and first spends
+    ~20 s retrying to find default credentials. Its process-wide credential cache is primed with
+    "no credentials", which makes GcsIO build an anonymous storage client instead.
+    """
+    if not options.view_as(GoogleCloudOptions).no_auth:
+        return
+    try:
+        from apache_beam.internal.gcp import auth
+
+        with auth._Credentials._credentials_lock:
+            auth._Credentials._credentials = None
+            auth._Credentials._credentials_init = True
+    except (ImportError, AttributeError):
+        logging.warning("--no_auth: could not pre-empt Beam's credential lookup", exc_info=True)
+
+
 def build_pipeline(argv=None, save_main_session=True):
     """Construct (but do not run) the pipeline; returns (beam.Pipeline, Plan)."""
     known, beam_args = parse_args(argv)
@@ -64,6 +88,10 @@ def build_pipeline(argv=None, save_main_session=True):
     run_id = known.run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
     output = known.output.rstrip("/")
     plan = Plan(run_id, output, join(output, f"_tmp-{run_id}"), [])
+    # Discovery runs before the pipeline exists; gs:// access must already see these options
+    # (credentials, --no_auth, endpoints).
+    FileSystems.set_options(options)
+    _honour_no_auth(options)
     plan.specs = expand_inputs(known.input, known.source_system)
     pipeline = beam.Pipeline(runner=_default_runner(options), options=options)
     parsed = (

@@ -103,7 +103,7 @@ DATAFLOW += [
 def test_dataflow_options_construct_without_submitting(tmp_path):
     write_file(tmp_path / "in", "a.csv", "1,7,2024-01-02,Flu,Rest,P,10.00,n,x,y\n")
     argv = ["--input", str(tmp_path / "in"), "--output", "gs://aikey-out/run"]
-    argv += DATAFLOW + ["--project", "aikey-test", "--temp_location", "gs://aikey-tmp/t"]
+    argv += [*DATAFLOW, "--project", "aikey-test", "--temp_location", "gs://aikey-tmp/t"]
     pipeline, plan = build_pipeline(argv, save_main_session=False)
     options = pipeline.options
     assert options.view_as(StandardOptions).runner == "DataflowRunner"
@@ -126,6 +126,6 @@ def test_dataflow_validation_rejects_placeholder_project(tmp_path):
     # such as "p" is refused before anything could be submitted.
     write_file(tmp_path / "in", "a.csv", "1,7,2024-01-02,Flu,Rest,P,10.00,n,x,y\n")
     argv = ["--input", str(tmp_path / "in"), "--output", "gs://b/out"]
-    argv += DATAFLOW + ["--project", "p", "--temp_location", "gs://b/t"]
+    argv += [*DATAFLOW, "--project", "p", "--temp_location", "gs://b/t"]
     with pytest.raises(ValueError, match="Invalid Project ID"):
         build_pipeline(argv, save_main_session=False)

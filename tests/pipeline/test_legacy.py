@@ -9,7 +9,8 @@ import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 from conftest import parse_inputs, write_file
 
-HEADER = "id,patient_id,record_date,diagnosis,treatment,prescription,cost,notes,created_time,updated_time"
+HEADER = "id,patient_id,record_date,diagnosis,treatment,prescription,cost,notes,created_time,"
+HEADER += "updated_time"
 RECORD_FIELDS = {
     "source_system", "source_record_id", "patient", "kind", "recorded_at", "record_date",
     "month", "diagnosis", "treatment", "prescription", "cost", "cost_source", "notes",

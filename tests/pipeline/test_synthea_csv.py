@@ -1,4 +1,4 @@
-"""Synthea CSV export: patients, encounter/medication costs, reference files counted not rejected."""
+"""Synthea CSV export: patients, encounter/medication costs, reference files counted."""
 
 import csv
 from collections import defaultdict
