@@ -1,0 +1,1 @@
+"""aiKey ingestion pipeline: hospital exports to canonical NDJSON for the loader."""

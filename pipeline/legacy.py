@@ -1,0 +1,148 @@
+"""Parser for the original platform's medical-record CSV export (header optional).
+
+This is the hot path for big exports, so it works in batches: it yields ("batch", lines) of
+ready-to-write JSON lines, ("reject", row) for bad rows and one ("totals", {key: [cents, n]})
+per flush, instead of one dict per record.
+"""
+
+import csv
+import io
+from datetime import date
+from json.encoder import encode_basestring as esc
+
+from pipeline.canonical import MAX_COST, Reject, cents_of, parse_cost, reject
+from pipeline.readers import LEGACY_COLUMNS
+
+WIDTH = len(LEGACY_COLUMNS)
+BATCH = 2000
+MAX_CENTS = cents_of(MAX_COST)
+
+
+def _cents(raw):
+    """Exact cents of a cost: plain "123.45" amounts by string ops, anything else via Decimal."""
+    whole, dot, frac = raw.partition(".")
+    plain_frac = not dot or (frac.isdecimal() and len(frac) <= 2)
+    if not (whole.isdecimal() and len(whole) <= 12 and plain_frac):
+        return cents_of(parse_cost(raw))
+    value = int(whole) * 100 + (int(frac) * (10 if len(frac) == 1 else 1) if frac else 0)
+    if value > MAX_CENTS:
+        raise Reject("absurd_cost", f"cost={raw.strip()} > {MAX_COST}")
+    return value
+
+
+def _day(raw):
+    if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
+        try:
+            date.fromisoformat(raw)
+            return raw
+        except ValueError:
+            pass
+    text = raw.strip()
+    if not text:
+        raise Reject("missing_field", "record_date is empty")
+    try:
+        if len(text) != 10 or text[4] != "-" or text[7] != "-":
+            raise ValueError
+        date.fromisoformat(text)
+    except ValueError:
+        raise Reject("bad_date", f"record_date={text[:40]!r}") from None
+    return text
+
+
+def _excerpt(row):
+    text = ",".join(row)
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def parse_legacy(spec, stream, stats):
+    """Yield ("batch", [json_line]), ("totals", {...}) and ("reject", row) for a legacy CSV."""
+    # surrogateescape keeps bad bytes visible as lone surrogates; a batch that then fails to
+    # encode is split and its bad lines become bad_utf8 rejects.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    reader = csv.reader(text)
+    source, relpath = spec["source_system"], spec["relpath"]
+    head = f'{{"source_system":{esc(source)},"source_record_id":'
+    prov = f'{{"file":{esc(spec["uri"])},"generation":{esc(spec["generation"])},"position":'
+    batch, keys, partial = [], [], {}
+    end = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            stats["rows_read"] += 1
+            yield "reject", reject(spec, reader.line_num, "", "malformed_csv", err)
+            end = reader.line_num
+            continue
+        pos, end = end + 1, reader.line_num
+        if not row or (pos == 1 and tuple(c.strip().lower() for c in row) == LEGACY_COLUMNS):
+            continue
+        stats["rows_read"] += 1
+        if len(row) != WIDTH:
+            detail = f"{len(row)} columns, expected {WIDTH}"
+            yield "reject", reject(spec, pos, _excerpt(row), "wrong_column_count", detail)
+            continue
+        rid, pid = row[0].strip(), row[1].strip()
+        try:
+            if not rid:
+                raise Reject("missing_field", "id is empty")
+            if not pid:
+                raise Reject("missing_field", "patient_id is empty")
+            if not pid.isdecimal():
+                raise Reject("bad_id", f"patient_id={pid[:40]!r}")
+            day = _day(row[2])
+            cents = _cents(row[6])
+        except Reject as err:
+            yield "reject", reject(spec, pos, _excerpt(row), err.reason, err.detail)
+            continue
+        pid = int(pid)
+        key = (pid, day[:7])
+        acc = partial.get(key)
+        if acc is None:
+            partial[key] = [cents, 1]
+        else:
+            acc[0] += cents
+            acc[1] += 1
+        batch.append(
+            f"{head}{esc(relpath + '#' + rid)},"
+            f'"patient":{{"platform_patient_id":{pid}}},"kind":"encounter","recorded_at":null,'
+            f'"record_date":"{day}","month":"{day[:7]}","diagnosis":{esc(row[3])},'
+            f'"treatment":{esc(row[4])},"prescription":{esc(row[5])},'
+            f'"cost":"{cents // 100}.{cents % 100:02d}","cost_source":"source",'
+            f'"notes":{esc(row[7])},"provenance":{prov}{pos}}}}}'
+        )
+        keys.append((key, cents, pos, row))
+        if len(batch) >= BATCH:
+            yield from _flush(spec, batch, keys, partial, stats)
+            batch, keys = [], []
+    yield from _flush(spec, batch, keys, partial, stats)
+    yield "totals", {(source, _patient(pid), month): v for (pid, month), v in partial.items()}
+
+
+def _patient(pid):
+    return f'{{"platform_patient_id":{pid}}}'
+
+
+def _flush(spec, batch, keys, partial, stats):
+    """Yield the batch as UTF-8 bytes; lines holding undecodable input become bad_utf8 rejects."""
+    if not batch:
+        return
+    try:
+        data = ("\n".join(batch) + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        good = []
+        for line, (key, cents, pos, row) in zip(batch, keys, strict=True):
+            try:
+                good.append(line.encode("utf-8"))
+            except UnicodeEncodeError as err:
+                acc = partial[key]
+                acc[0] -= cents
+                acc[1] -= 1
+                if not acc[1]:
+                    del partial[key]
+                yield "reject", reject(spec, pos, _excerpt(row), "bad_utf8", err)
+        data = b"".join(line + b"\n" for line in good)
+        batch = good
+    stats["records"] += len(batch)
+    yield "batch", (data, len(batch))

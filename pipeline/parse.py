@@ -1,0 +1,173 @@
+"""The file-parsing DoFn: one file in, batches of canonical JSON lines out on tagged outputs."""
+
+import zlib
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from pipeline.canonical import dumps, encode_lines, patient_key, reject
+from pipeline.fhir import parse_bundle, parse_ndjson
+from pipeline.legacy import parse_legacy
+from pipeline.readers import detect_format, open_binary, sniff
+from pipeline.stats import bump, new_stats
+from pipeline.synthea_csv import parse_synthea
+
+RECORDS, PATIENTS, REJECTS, TOTALS, STATS, PENDING, FACTS = (
+    "records",
+    "patients",
+    "rejects",
+    "totals",
+    "stats",
+    "pending",
+    "facts",
+)
+# Records leave the DoFn in lists of this many JSON lines: per-element overhead in the runner
+# then costs per batch instead of per record.
+BATCH = 2000
+# Partial control totals are flushed when this many keys are held, so memory stays bounded.
+MAX_PARTIAL_KEYS = 200_000
+# Totals travel as one map per shard, so the shuffle moves a few dozen elements, not millions.
+TOTAL_SHARDS = 32
+
+
+def parser_for(fmt):
+    """Return the parser generator function for a detected format, or None."""
+    if fmt == "legacy_csv":
+        return parse_legacy
+    if fmt == "fhir_bundle":
+        return parse_bundle
+    if fmt == "fhir_ndjson":
+        return parse_ndjson
+    if fmt.startswith("synthea_"):
+        kind = fmt[len("synthea_") :]
+        return lambda spec, stream, stats: parse_synthea(spec, stream, stats, kind)
+    return None
+
+
+def total_key(record):
+    """Return the control-total key (source_system, patient JSON, month) of a record."""
+    return (record["source_system"], patient_key(record), record["month"])
+
+
+def total_shard(key):
+    """Deterministic shard of a totals key (str hash() differs between worker processes)."""
+    return zlib.crc32(key[1].encode("utf-8")) % TOTAL_SHARDS
+
+
+def cents(record):
+    """Return a record's cost as integer cents (exact; never a float)."""
+    whole, _, frac = record["cost"].partition(".")
+    return int(whole) * 100 + int((frac + "00")[:2])
+
+
+class ParseFileDoFn(beam.DoFn):
+    """Parse one file spec; emit record/patient/reject batches, partial totals and file stats."""
+
+    def __init__(self):
+        super().__init__()
+        self.counters = {}
+
+    def _count(self, name, n=1):
+        if name not in self.counters:
+            self.counters[name] = Metrics.counter("aikey_pipeline", name)
+        self.counters[name].inc(n)
+
+    def process(self, spec):
+        head = b""
+        try:
+            head = sniff(spec["uri"])
+            fmt = detect_format(spec["uri"], head)
+        except OSError as err:
+            fmt = "unreadable"
+            error = ("read_error", err)
+        else:
+            error = ("unknown_format", "format not recognised")
+        stats = new_stats(spec, fmt)
+        parser = parser_for(fmt)
+        if parser is None:
+            stats["rejected"][error[0]] = 1
+            self._count(f"rejected_{error[0]}")
+            yield beam.pvalue.TaggedOutput(
+                REJECTS, encode_lines([dumps(reject(spec, 0, head[:200], *error))])
+            )
+            yield beam.pvalue.TaggedOutput(STATS, stats)
+            return
+        try:
+            with open_binary(spec["uri"]) as stream:
+                yield from self._emit(parser(spec, stream, stats), stats)
+        except OSError as err:
+            bump(stats["rejected"], "read_error")
+            self._count("rejected_read_error")
+            row = reject(spec, stats["rows_read"], "", "read_error", err)
+            yield beam.pvalue.TaggedOutput(REJECTS, encode_lines([dumps(row)]))
+        self._count("files")
+        self._count("rows_read", stats["rows_read"])
+        yield beam.pvalue.TaggedOutput(STATS, stats)
+
+    def _emit(self, outcomes, stats):
+        batches = {RECORDS: [], PATIENTS: [], REJECTS: []}
+        partial = {}
+        for kind, row in outcomes:
+            if kind == "record" or kind == "line":
+                if kind == "line":
+                    line, key, amount = row
+                else:
+                    line, key, amount = dumps(row), total_key(row), cents(row)
+                acc = partial.get(key)
+                if acc is None:
+                    partial[key] = [amount, 1]
+                else:
+                    acc[0] += amount
+                    acc[1] += 1
+                out = batches[RECORDS]
+                out.append(line)
+                if len(out) >= BATCH:
+                    yield from self._flush(RECORDS, batches, stats)
+                if len(partial) >= MAX_PARTIAL_KEYS:
+                    yield from self._flush_totals(partial)
+            elif kind == "batch":
+                self._count("records", row[1])
+                yield row[0]
+            elif kind == "totals":
+                yield from self._flush_totals(row)
+            elif kind == "skip":
+                bump(stats["skipped"], row)
+            elif kind in ("pending", "fact"):
+                if kind == "pending":
+                    stats["records"] += 1
+                yield beam.pvalue.TaggedOutput(PENDING if kind == "pending" else FACTS, row)
+            else:
+                tag = PATIENTS if kind == "patient" else REJECTS
+                if kind == "reject":
+                    bump(stats["rejected"], row["reason"])
+                    self._count(f"rejected_{row['reason']}")
+                batches[tag].append(dumps(row))
+                if len(batches[tag]) >= BATCH:
+                    yield from self._flush(tag, batches, stats)
+        for tag in batches:
+            yield from self._flush(tag, batches, stats)
+        yield from self._flush_totals(partial)
+        for kind, n in stats["skipped"].items():
+            self._count(f"skipped_{kind}", n)
+
+    def _flush(self, tag, batches, stats):
+        lines = batches[tag]
+        if not lines:
+            return
+        if tag == RECORDS:
+            stats["records"] += len(lines)
+            self._count("records", len(lines))
+        elif tag == PATIENTS:
+            stats["patients"] += len(lines)
+            self._count("patients", len(lines))
+        batches[tag] = []
+        data = encode_lines(lines)
+        yield data if tag == RECORDS else beam.pvalue.TaggedOutput(tag, data)
+
+    def _flush_totals(self, partial):
+        shards = {}
+        for key, value in partial.items():
+            shards.setdefault(total_shard(key), {})[key] = value
+        for shard in shards.items():
+            yield beam.pvalue.TaggedOutput(TOTALS, shard)
+        partial.clear()

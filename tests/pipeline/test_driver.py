@@ -1,0 +1,131 @@
+"""The driver end to end: five output files, _SUCCESS last with a correct manifest."""
+
+import json
+import shutil
+import sys
+
+import pytest
+from apache_beam.options.pipeline_options import GoogleCloudOptions, StandardOptions
+from conftest import write_file
+
+from pipeline.discovery import source_of
+from pipeline.run import build_pipeline, run_pipeline
+
+OUTPUTS = {"patients.ndjson", "records.ndjson", "rejects.ndjson", "totals.ndjson", "_SUCCESS"}
+
+
+def read_lines(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_run_pipeline_writes_all_outputs_and_manifest(tmp_path):
+    incoming = tmp_path / "incoming"
+    write_file(
+        incoming / "legacy",
+        "2024/a.csv",
+        "1,7,2024-01-02,Flu,Rest,P,10.00,n,x,y\n1,7,2024-01-09,Flu,Rest,P,2.5,n,x,y\n3,8,bad,Flu,Rest,P,1,n,x,y",
+    )
+    patient = {"resourceType": "Patient", "id": "p1", "birthDate": "2000-01-02", "gender": "male"}
+    write_file(incoming / "hosp", "Patient.ndjson", json.dumps(patient) + "\n")
+    out = tmp_path / "out"
+    manifest = run_pipeline([str(incoming)], str(out), run_id="run-1")
+    assert {p.name for p in out.iterdir()} == OUTPUTS
+    records = read_lines(out / "records.ndjson")
+    assert sorted(r["source_record_id"] for r in records) == ["2024/a.csv#1", "2024/a.csv#1"]
+    assert {r["source_system"] for r in records} == {"legacy"}
+    assert [r["reason"] for r in read_lines(out / "rejects.ndjson")] == ["bad_date"]
+    assert read_lines(out / "totals.ndjson") == [
+        {
+            "source_system": "legacy",
+            "patient": {"platform_patient_id": 7},
+            "month": "2024-01",
+            "total_cost": "12.50",
+            "record_count": 2,
+        }
+    ]
+    assert [p["source_system"] for p in read_lines(out / "patients.ndjson")] == ["hosp"]
+    on_disk = json.loads((out / "_SUCCESS").read_text(encoding="utf-8"))
+    assert on_disk == manifest
+    assert manifest["run_id"] == "run-1"
+    counts = manifest["counts"]
+    assert (counts["files"], counts["rows_read"], counts["records"]) == (2, 4, 2)
+    assert (counts["patients"], counts["rejected"], counts["totals"]) == (1, 1, 1)
+    assert counts["rejected_by_reason"] == {"bad_date": 1}
+    formats = {(i["relpath"], i["source_system"], i["format"]) for i in manifest["inputs"]}
+    assert formats == {
+        ("2024/a.csv", "legacy", "legacy_csv"),
+        ("Patient.ndjson", "hosp", "fhir_ndjson"),
+    }
+    assert all(i["generation"] for i in manifest["inputs"])
+    assert manifest["outputs"]["records"] == "records.ndjson"
+    # A re-run replaces the files and the manifest; no temp folders are left behind.
+    again = run_pipeline([str(incoming)], str(out), source_system="override")
+    assert {p.name for p in out.iterdir()} == OUTPUTS
+    assert {i["source_system"] for i in again["inputs"]} == {"override"}
+    assert again["run_id"] != "run-1"
+
+
+def test_cli_module_runs(tmp_path, shared_data, monkeypatch):
+    out = tmp_path / "out"
+    shutil.copytree(shared_data / "legacy-csv", tmp_path / "legacy-csv")
+    argv = ["pipeline.run", "--input", str(tmp_path / "legacy-csv" / "*.csv"), "--output", str(out)]
+    monkeypatch.setattr(sys, "argv", argv)
+    from pipeline import run as driver
+
+    manifest = driver.run()
+    assert manifest["counts"]["records"] == 15
+    assert len((out / "records.ndjson").read_text().splitlines()) == 15
+
+
+@pytest.mark.parametrize(
+    ("path", "override", "expected"),
+    [
+        ("/d/incoming/st-marys/2024/x.csv", None, ("st-marys", "2024/x.csv")),
+        ("gs://b/incoming/kaiser/x.json", None, ("kaiser", "x.json")),
+        ("/d/synthea-ca/csv/patients.csv", None, ("csv", "patients.csv")),
+        ("/d/synthea-ca/fhir/a.json", "other", ("other", "a.json")),
+    ],
+)
+def test_source_system_rule(path, override, expected):
+    assert source_of(path, override) == expected
+
+
+# --dry_run skips Beam's soft-delete check on the buckets, the one network call at construction.
+DATAFLOW = ["--runner", "DataflowRunner", "--region", "us-central1", "--dry_run", "True"]
+DATAFLOW += [
+    "--staging_location",
+    "gs://aikey-staging/staging",
+    "--setup_file",
+    "pipeline/setup.py",
+]
+
+
+def test_dataflow_options_construct_without_submitting(tmp_path):
+    write_file(tmp_path / "in", "a.csv", "1,7,2024-01-02,Flu,Rest,P,10.00,n,x,y\n")
+    argv = ["--input", str(tmp_path / "in"), "--output", "gs://aikey-out/run"]
+    argv += [*DATAFLOW, "--project", "aikey-test", "--temp_location", "gs://aikey-tmp/t"]
+    pipeline, plan = build_pipeline(argv, save_main_session=False)
+    options = pipeline.options
+    assert options.view_as(StandardOptions).runner == "DataflowRunner"
+    gcp = options.view_as(GoogleCloudOptions)
+    assert (gcp.project, gcp.region, gcp.temp_location) == (
+        "aikey-test",
+        "us-central1",
+        "gs://aikey-tmp/t",
+    )
+    assert plan.output == "gs://aikey-out/run" and plan.tmp_dir.startswith(
+        "gs://aikey-out/run/_tmp-"
+    )
+    labels = {t.unique_name for t in pipeline.to_runner_api().components.transforms.values()}
+    assert {"Parse files", "Control totals", "Write records"} <= labels
+    assert not any(m == "webapp" or m.startswith("webapp.") for m in sys.modules)
+
+
+def test_dataflow_validation_rejects_placeholder_project(tmp_path):
+    # Beam validates Dataflow options when the pipeline is constructed: a one-letter project
+    # such as "p" is refused before anything could be submitted.
+    write_file(tmp_path / "in", "a.csv", "1,7,2024-01-02,Flu,Rest,P,10.00,n,x,y\n")
+    argv = ["--input", str(tmp_path / "in"), "--output", "gs://b/out"]
+    argv += [*DATAFLOW, "--project", "p", "--temp_location", "gs://b/t"]
+    with pytest.raises(ValueError, match="Invalid Project ID"):
+        build_pipeline(argv, save_main_session=False)
