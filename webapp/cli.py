@@ -1,11 +1,15 @@
 """Flask CLI commands: flask seed, ..."""
 
+import sys
+import time
+
 import click
 from flask import current_app
 from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import Patient
+from webapp.services import ingestion
 from webapp.services.bulk_patients import add_patients
 from webapp.services.seeding import DEMO_USERS, seed_reference_data, seed_users
 
@@ -41,6 +45,54 @@ def seed_command(patients: int | None) -> None:
     run_seed(patients)
 
 
+@click.command("ingest")
+@click.argument("uris", nargs=-1)
+@click.option("--source-system", default=None, help="Name the hospital system for every input.")
+def ingest_command(uris: tuple[str, ...], source_system: str | None) -> None:
+    """Run the pipeline on URIS (default $STORAGE_URI/incoming) and load the result."""
+    started = time.monotonic()
+    run = ingestion.create_run("cli", list(uris) or None)
+    click.echo(f"Run {run.id}")
+    bar = None
+
+    def on_stage(text: str) -> None:
+        click.echo(f"  {text} ({time.monotonic() - started:.1f}s)")
+
+    def on_progress(count: int) -> None:
+        nonlocal bar
+        if bar is None:
+            total = ingestion.load_progress_total(run.output_uri)
+            bar = click.progressbar(length=total, label="  Records", file=sys.stderr)
+            bar.__enter__()
+        bar.update(count)
+
+    try:
+        summary = ingestion.execute_run(run.id, source_system, on_stage, on_progress)
+    except Exception as exc:
+        raise click.ClickException(f"run {run.id} failed: {exc}") from exc
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    print_summary(summary, time.monotonic() - started)
+
+
+def print_summary(summary, seconds: float) -> None:
+    """The closing lines of `flask ingest`."""
+    counts = summary.manifest.get("counts", {})
+    click.echo(f"Files read:        {counts.get('files', 0)}")
+    click.echo(f"Rows read:         {counts.get('rows_read', 0)}")
+    click.echo(f"Records loaded:    {summary.records_loaded}")
+    click.echo(f"Rejected:          {summary.rejected}")
+    for reason, count in sorted(summary.rejected_by_reason.items()):
+        click.echo(f"  {reason:<22} {count}")
+    click.echo(f"Patients created:  {summary.patients_created}")
+    click.echo(f"Patients linked:   {summary.patients_linked}")
+    click.echo(f"Duplicate visits:  {summary.duplicates}")
+    click.echo(f"Reconciliation:    {summary.reconciliation.get('status')}")
+    click.echo(f"Seconds:           {seconds:.1f}")
+
+
 def init_app(app):
     """Register the commands."""
     app.cli.add_command(seed_command)
+    app.cli.add_command(ingest_command)

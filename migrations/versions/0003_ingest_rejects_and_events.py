@@ -26,7 +26,9 @@ def upgrade():
         sa.Column("reason", sa.String(length=64), nullable=False),
         sa.Column("detail", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["run_id"], ["pipeline_run.id"], name=op.f("fk_ingest_reject_run_id_pipeline_run"),
+            ["run_id"],
+            ["pipeline_run.id"],
+            name=op.f("fk_ingest_reject_run_id_pipeline_run"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ingest_reject")),
@@ -44,7 +46,10 @@ def upgrade():
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_storage_event")),
         sa.UniqueConstraint(
-            "bucket", "object_name", "generation", name=op.f("uq_storage_event_bucket_object_name_generation")
+            "bucket",
+            "object_name",
+            "generation",
+            name=op.f("uq_storage_event_bucket_object_name_generation"),
         ),
     )
 

@@ -2,7 +2,9 @@
 
 import json
 import shutil
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from apache_beam.options.pipeline_options import GoogleCloudOptions, StandardOptions
@@ -118,7 +120,20 @@ def test_dataflow_options_construct_without_submitting(tmp_path):
     )
     labels = {t.unique_name for t in pipeline.to_runner_api().components.transforms.values()}
     assert {"Parse files", "Control totals", "Write records"} <= labels
-    assert not any(m == "webapp" or m.startswith("webapp.") for m in sys.modules)
+
+
+def test_pipeline_imports_nothing_from_webapp():
+    # A fresh interpreter: the rest of the suite has imported webapp into this one.
+    probe = (
+        "import sys, pipeline.run; "
+        "bad = [m for m in sys.modules if m == 'webapp' or m.startswith('webapp.')]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_dataflow_validation_rejects_placeholder_project(tmp_path):

@@ -1,0 +1,46 @@
+"""Reading one pipeline run's output folder (the format pipeline/README.md defines)."""
+
+import json
+from collections.abc import Iterator
+
+from webapp.services import storage
+
+SUCCESS = "_SUCCESS"
+PATIENTS = "patients.ndjson"
+RECORDS = "records.ndjson"
+REJECTS = "rejects.ndjson"
+TOTALS = "totals.ndjson"
+
+
+class OutputNotReady(Exception):
+    """The output folder has no _SUCCESS manifest yet: the run is not finished."""
+
+
+def read_manifest(output_uri: str) -> dict:
+    """The run's _SUCCESS manifest; raises OutputNotReady when it is missing."""
+    uri = storage.join(output_uri, SUCCESS)
+    if not storage.exists(uri):
+        raise OutputNotReady(f"no {SUCCESS} under {output_uri}")
+    return json.loads(storage.read_text(uri))
+
+
+def iter_rows(output_uri: str, name: str) -> Iterator[dict]:
+    """The JSON objects of one output file, streamed."""
+    uri = storage.join(output_uri, name)
+    if not storage.exists(uri):
+        return
+    for line in storage.iter_lines(uri):
+        if line.strip():
+            yield json.loads(line)
+
+
+def batched(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
+    """Group a stream into lists of at most `size`."""
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
