@@ -9,7 +9,7 @@ PORT ?= 5000
 SEED_PASSWORD ?= aikey-demo-2026
 export FLASK_APP := wsgi
 
-.PHONY: run test serve migrate seed lint format bench docker clean help
+.PHONY: run test serve migrate seed ingest demo-exports lint format bench docker clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,8 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/activate
 
 run: $(VENV)/.installed-run migrate  ## Install, migrate, seed, ingest the demo files and serve on :5000
 	@SEED_PASSWORD='$(SEED_PASSWORD)' $(BIN)/flask seed
+	@$(BIN)/flask demo-exports
+	@$(BIN)/flask ingest
 	@echo
 	@echo "  aiKey is starting on http://$(HOST):$(PORT)"
 	@echo "  Demo logins (password: $(SEED_PASSWORD)):"
@@ -46,6 +48,12 @@ migrate: $(VENV)/.installed-run  ## Apply database migrations (SQLite in instanc
 
 seed: $(VENV)/.installed-run  ## Seed demo users and patients (idempotent)
 	@SEED_PASSWORD='$(SEED_PASSWORD)' $(BIN)/flask seed
+
+ingest: $(VENV)/.installed-run  ## Run the pipeline on $$STORAGE_URI/incoming and load it
+	@$(BIN)/flask ingest
+
+demo-exports: $(VENV)/.installed-run  ## Write demo export files in all three formats
+	@$(BIN)/flask demo-exports
 
 serve: $(VENV)/.installed-run  ## Serve with gunicorn as the Dockerfile does
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --worker-class gthread --workers 2 --threads 32 wsgi:app

@@ -11,6 +11,7 @@ from webapp.extensions import db
 from webapp.models import Patient
 from webapp.services import ingestion
 from webapp.services.bulk_patients import add_patients
+from webapp.services.demo_exports import write_demo_exports
 from webapp.services.seeding import DEMO_USERS, seed_reference_data, seed_users
 
 DEMO_PATIENTS = 60
@@ -92,7 +93,18 @@ def print_summary(summary, seconds: float) -> None:
     click.echo(f"Seconds:           {seconds:.1f}")
 
 
+@click.command("demo-exports")
+def demo_exports_command() -> None:
+    """Write demo export files (legacy CSV, Synthea CSV, FHIR) under $STORAGE_URI/incoming."""
+    patient_ids = list(db.session.scalars(select(Patient.id).order_by(Patient.id).limit(20)))
+    if not patient_ids:
+        raise click.ClickException("no patients yet: run `flask seed` first")
+    files = write_demo_exports(current_app.config["STORAGE_URI"], patient_ids)
+    click.echo(f"Wrote {len(files)} demo export files under {current_app.config['STORAGE_URI']}")
+
+
 def init_app(app):
     """Register the commands."""
     app.cli.add_command(seed_command)
     app.cli.add_command(ingest_command)
+    app.cli.add_command(demo_exports_command)

@@ -13,9 +13,19 @@ from webapp.models.user import utcnow
 from webapp.services.loader.identity import PatientResolver
 
 UPDATABLE = (
-    "patient_id", "kind", "record_date", "recorded_at", "month", "diagnosis", "treatment",
-    "prescription", "cost", "notes", "source_file", "source_position",
-)  # fmt: skip
+    "patient_id",
+    "kind",
+    "record_date",
+    "recorded_at",
+    "month",
+    "diagnosis",
+    "treatment",
+    "prescription",
+    "cost",
+    "notes",
+    "source_file",
+    "source_position",
+)
 UNKNOWN_PATIENT = "unknown_patient"
 
 
