@@ -150,3 +150,19 @@ def test_a_run_with_no_input_files_fails_with_a_reason(ingest, tmp_path, db):
     assert result.exit_code != 0 and "no input files" in result.output
     run = db.session.scalars(select(PipelineRun)).one()
     assert run.status == "failed" and "no input files" in run.error
+
+
+def test_a_repeated_record_id_in_one_file_keeps_the_later_row(ingest, tmp_path, db):
+    patient = make_patient()
+    write(
+        tmp_path / "incoming" / "old" / "r.csv",
+        LEGACY_HEADER
+        + f"7,{patient.id},2024-03-05,Flu,Rest,,50.00,,x,y\n"
+        + f"7,{patient.id},2024-03-05,Flu,Rest,,70.00,,x,y\n",
+    )
+    result = ingest(tmp_path / "incoming")
+    assert "Reconciliation:    ok" in result.output
+    record = db.session.scalars(select(MedicalRecord)).one()
+    assert str(record.cost) == "70.00"
+    reject = db.session.scalars(select(IngestReject)).one()
+    assert reject.reason == "duplicate_record_id" and reject.position == 2

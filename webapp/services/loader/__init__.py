@@ -28,7 +28,7 @@ from webapp.services.loader.output_files import (
 from webapp.services.loader.reconcile import reconcile
 from webapp.services.loader.records import RecordWriter
 
-BATCH = 2_000
+BATCH = 10_000
 
 __all__ = ["LoadSummary", "OutputNotReady", "load_output"]
 

@@ -4,29 +4,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import MedicalRecord, Patient
+from webapp.models import Patient
 from webapp.models.user import utcnow
 from webapp.services.loader.identity import PatientResolver
+from webapp.services.loader.record_store import upsert_records
 
-UPDATABLE = (
-    "patient_id",
-    "kind",
-    "record_date",
-    "recorded_at",
-    "month",
-    "diagnosis",
-    "treatment",
-    "prescription",
-    "cost",
-    "notes",
-    "source_file",
-    "source_position",
-)
 UNKNOWN_PATIENT = "unknown_patient"
+DUPLICATE_ID = "duplicate_record_id"
 
 
 @dataclass
@@ -64,18 +51,30 @@ class RecordWriter:
     def write_batch(self, rows: list[dict]) -> None:
         """Resolve each row's patient, refuse the unknown ones, upsert the rest."""
         platform_ids = self._existing_platform_patients(rows)
-        values = []
+        values = {}
         for row in rows:
             patient_id = self._patient_id(row, platform_ids)
             if patient_id is None:
-                self._refuse(row)
+                self._refuse(row, UNKNOWN_PATIENT, "the record's patient is not known")
                 continue
-            values.append(_record_values(row, patient_id))
-            self.touched_patients.add(patient_id)
+            key = (row["source_system"], row["source_record_id"])
+            if key in values:
+                # One statement cannot write a key twice; the later row of the export wins.
+                _, earlier = values.pop(key)
+                self._unload(earlier)
+                self._refuse(earlier, DUPLICATE_ID, "a later row has the same record id")
+            values[key] = (_record_values(row, patient_id), row)
             self.totals.add(self.totals.loaded, row)
         if values:
-            db.session.execute(_upsert(values))
-            self.written += len(values)
+            records = [record for record, _ in values.values()]
+            upsert_records(records)
+            self.touched_patients.update(record["patient_id"] for record in records)
+            self.written += len(records)
+
+    def _unload(self, earlier: dict) -> None:
+        entry = self.totals.loaded[control_key(earlier)]
+        entry[0] -= int(Decimal(earlier["cost"]) * 100)
+        entry[1] -= 1
 
     def _patient_id(self, row: dict, platform_ids: set[int]) -> int | None:
         patient = row["patient"]
@@ -94,7 +93,7 @@ class RecordWriter:
             return set()
         return set(db.session.scalars(select(Patient.id).where(Patient.id.in_(wanted))))
 
-    def _refuse(self, row: dict) -> None:
+    def _refuse(self, row: dict, reason: str, detail: str) -> None:
         self.totals.add(self.totals.refused, row)
         provenance = row.get("provenance") or {}
         self.refused.append(
@@ -103,8 +102,8 @@ class RecordWriter:
                 "file": provenance.get("file"),
                 "position": provenance.get("position"),
                 "excerpt": f"{row['source_record_id']} → patient {row['patient']}"[:200],
-                "reason": UNKNOWN_PATIENT,
-                "detail": "the record's patient is not known to the platform",
+                "reason": reason,
+                "detail": detail,
             }
         )
 
@@ -132,18 +131,3 @@ def _record_values(row: dict, patient_id: int) -> dict:
         "created_at": now,
         "updated_at": now,
     }
-
-
-def _upsert(values: list[dict]):
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(MedicalRecord).values(values)
-    changed = or_(
-        *(getattr(MedicalRecord, name).is_distinct_from(stmt.excluded[name]) for name in UPDATABLE)
-    )
-    # Rows that did not change are left alone: loading the same output twice changes nothing.
-    return stmt.on_conflict_do_update(
-        index_elements=["source_system", "source_record_id"],
-        set_={**{name: stmt.excluded[name] for name in UPDATABLE}, "updated_at": utcnow()},
-        where=changed,
-    )
