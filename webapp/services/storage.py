@@ -88,3 +88,10 @@ def list_files(prefix: str) -> list[str]:
         )
     root = Path(prefix)
     return sorted(str(p) for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+
+
+def open_binary(uri: str):
+    """A readable binary file object, streamed (for COPY ... FROM STDIN)."""
+    if is_gcs(uri):
+        return _blob(uri).open("rb")
+    return open(uri, "rb")

@@ -18,13 +18,13 @@ from webapp.services.loader.duplicates import mark_duplicate_visits
 from webapp.services.loader.identity import PatientResolver
 from webapp.services.loader.output_files import (
     PATIENTS,
-    RECORDS,
     REJECTS,
     OutputNotReady,
     batched,
     iter_rows,
     read_manifest,
 )
+from webapp.services.loader.pg_bulk import PgBulkRecordWriter
 from webapp.services.loader.reconcile import reconcile
 from webapp.services.loader.records import RecordWriter
 
@@ -59,11 +59,9 @@ def load_output(
     resolver = PatientResolver()
     for rows in batched(iter_rows(output_uri, PATIENTS), BATCH):
         resolver.resolve_batch(rows)
-    writer = RecordWriter(resolver)
-    for rows in batched(iter_rows(output_uri, RECORDS), BATCH):
-        writer.write_batch(rows)
-        if progress:
-            progress(len(rows))
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    writer = PgBulkRecordWriter(resolver) if postgres else RecordWriter(resolver)
+    writer.write_all(output_uri, progress)
     duplicates = mark_duplicate_visits(writer.touched_patients)
     recompute_costs(writer.touched_patients)
     reasons = _store_rejects(output_uri, run.id, writer.refused)

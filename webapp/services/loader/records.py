@@ -1,5 +1,6 @@
 """Upserting pipeline records keyed on (source_system, source_record_id)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -10,8 +11,10 @@ from webapp.extensions import db
 from webapp.models import Patient
 from webapp.models.user import utcnow
 from webapp.services.loader.identity import PatientResolver
+from webapp.services.loader.output_files import RECORDS, batched, iter_rows
 from webapp.services.loader.record_store import upsert_records
 
+BATCH = 2_000
 UNKNOWN_PATIENT = "unknown_patient"
 DUPLICATE_ID = "duplicate_record_id"
 
@@ -47,6 +50,13 @@ class RecordWriter:
     touched_patients: set[int] = field(default_factory=set)
     refused: list[dict] = field(default_factory=list)
     written: int = 0
+
+    def write_all(self, output_uri: str, progress: Callable[[int], None] | None = None) -> None:
+        """Write every record of the run, batch by batch."""
+        for rows in batched(iter_rows(output_uri, RECORDS), BATCH):
+            self.write_batch(rows)
+            if progress:
+                progress(len(rows))
 
     def write_batch(self, rows: list[dict]) -> None:
         """Resolve each row's patient, refuse the unknown ones, upsert the rest."""
