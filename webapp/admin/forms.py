@@ -16,11 +16,18 @@ EMAIL_SHAPE = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email addr
 GENERATE, SET = "generate", "set"
 
 
+def strip(value):
+    """Drop the spaces a paste brings along."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class AccountForm(FlaskForm):
     """Name, email, role and organization, as created and edited by an administrator."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254), EMAIL_SHAPE])
+    name = StringField("Name", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    email = EmailField(
+        "Email", filters=[strip], validators=[DataRequired(), Length(max=254), EMAIL_SHAPE]
+    )
     role = SelectField("Role", validators=[DataRequired()])
     organization = SelectField("Organization", default="")
 
