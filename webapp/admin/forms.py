@@ -9,7 +9,12 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from webapp.auth.permissions import DOCTOR
 from webapp.extensions import db
 from webapp.models import Organization, Role
-from webapp.services.accounts import ORGANIZATION_REQUIRED, AccountDetails
+from webapp.services.accounts import (
+    DUPLICATE_EMAIL,
+    ORGANIZATION_REQUIRED,
+    AccountDetails,
+    email_taken,
+)
 from webapp.services.passwords import password_problems
 
 EMAIL_SHAPE = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address.")
@@ -31,13 +36,19 @@ class AccountForm(FlaskForm):
     role = SelectField("Role", validators=[DataRequired()])
     organization = SelectField("Organization", default="")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self._user_id = user_id
         self.role.choices = list(db.session.scalars(select(Role.name).order_by(Role.name)))
         organizations = db.session.scalars(select(Organization).order_by(Organization.name))
         self.organization.choices = [SelectChoice("", "— none —")] + [
             SelectChoice(str(org.id), org.label) for org in organizations
         ]
+
+    def validate_email(self, field):
+        """Report a taken email with the other field errors (the service checks again)."""
+        if email_taken(field.data or "", exclude_id=self._user_id):
+            raise ValidationError(DUPLICATE_EMAIL)
 
     def validate_organization(self, field):
         """Doctors belong to an organization; AIPHAS staff may not."""

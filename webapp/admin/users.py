@@ -79,7 +79,8 @@ def edit_user(user_id: int):
             "email": user.email,
             "role": user.role.name,
             "organization": str(user.organization_id or ""),
-        }
+        },
+        user_id=user.id,
     )
     if form.validate_on_submit():
         try:
