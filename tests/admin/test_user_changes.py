@@ -185,3 +185,17 @@ def test_actions_need_post_and_csrf(client, admin, db, action):
 def test_unknown_user_is_404(client, auth, admin, db):
     assert client.get("/admin/users/99999").status_code == 404
     assert act(auth, type(admin)(id=99999), "deactivate").status_code == 404
+
+
+def test_aiphas_cannot_reset_their_own_password_here(client, auth, admin, db):
+    hash_before = admin.password_hash
+    url = f"{edit_url(admin)}/reset-password"
+    response = auth.post(url, {}, follow=True, token_page=edit_url(admin))
+    assert "Change your own password" in response.text
+    assert reload(admin).password_hash == hash_before and events("user.password_reset") == []
+    assert client.get("/admin/users").status_code == 200
+
+
+def test_users_nav_is_current_on_account_pages(client, admin, db):
+    html = client.get(f"/admin/users/{admin.id}").text
+    assert 'href="/admin/users" aria-current="page"' in html

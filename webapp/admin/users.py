@@ -136,5 +136,9 @@ def unlock_user(user_id: int):
 def reset_user_password(user_id: int):
     """Give the account a temporary password, shown once on this response only."""
     user = db.get_or_404(User, user_id)
-    password = accounts.reset_password(user)
+    try:
+        password = accounts.reset_password(user, _actor())
+    except accounts.AccountError as error:
+        flash(error.message)
+        return redirect(url_for("admin.edit_user", user_id=user.id))
     return render_template("admin/temporary_password.html", user=user, password=password)

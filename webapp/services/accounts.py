@@ -180,8 +180,11 @@ def unlock_account(user: User) -> None:
     record_event("user.unlocked", target_user_id=user.id, details={"locked_until": locked_until})
 
 
-def reset_password(user: User) -> str:
+def reset_password(user: User, actor: User | None = None) -> str:
     """Replace the password with a temporary one (returned once) that must be changed."""
+    if actor is not None and user.id == actor.id:
+        # Resetting would also end the administrator's own session mid-action.
+        raise AccountError("Change your own password from your account page instead.")
     password = temporary_password()
     was_locked = user.is_locked()
     user.set_password(password)
