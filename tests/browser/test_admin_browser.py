@@ -77,6 +77,8 @@ def test_search_updates_the_table_in_place_and_the_url_keeps_it(page):
     sign_in(page, admin.email, PASSWORD)
     rows = page.locator("#users-table tbody tr")
     expect(rows).to_have_count(3)
+    # htmx binds its handlers once the deferred scripts have run; type only after that.
+    page.wait_for_load_state("load")
     page.evaluate("window.notReloaded = true")
     page.get_by_label("Name or email").fill("gret")
     expect(rows).to_have_count(1)
