@@ -2,6 +2,9 @@
 
 from flask import Blueprint
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+from webapp.services.audit_log import format_moment
 
-from webapp.admin import users  # noqa: E402,F401  (registers routes)
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.add_app_template_filter(format_moment, "utc")
+
+from webapp.admin import audit, users  # noqa: E402,F401  (registers routes)

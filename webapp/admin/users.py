@@ -1,18 +1,144 @@
-"""User accounts."""
+"""User accounts: the list, creating and editing an account, and the POST-only actions."""
 
-from flask import render_template
-from sqlalchemy import select
+from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
 
 from webapp.admin import bp
+from webapp.admin.forms import AccountForm, NewAccountForm
 from webapp.auth.decorators import permission_required
 from webapp.auth.permissions import USERS_MANAGE
 from webapp.extensions import db
 from webapp.models import User
+from webapp.services import accounts
+from webapp.services.user_directory import STATUSES, UserQuery, role_names, search_users
+
+
+def wants_fragment() -> bool:
+    """True for an HTMX swap; a history restore after a cache miss needs the whole page."""
+    return "HX-Request" in request.headers and "HX-History-Restore-Request" not in request.headers
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _apply_error(form, error: accounts.AccountError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message)
 
 
 @bp.route("/users")
 @permission_required(USERS_MANAGE)
 def users():
-    """List every account."""
-    rows = db.session.scalars(select(User).order_by(User.name)).all()
-    return render_template("admin/users.html", users=rows)
+    """Search, filter, sort and page through accounts; HTMX gets just the results."""
+    roles = role_names()
+    query = UserQuery.from_args(request.args, roles)
+    context = {"page": search_users(query), "query": query, "roles": roles, "statuses": STATUSES}
+    if wants_fragment():
+        response = make_response(render_block("admin/users.html", "results", **context))
+        # The address bar shows the cleaned-up query, e.g. a clamped page number.
+        response.headers["HX-Push-Url"] = url_for("admin.users", **query.args())
+    else:
+        response = make_response(render_template("admin/users.html", **context))
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@permission_required(USERS_MANAGE)
+def new_user():
+    """Create an account with a typed password or a temporary one shown once."""
+    form = NewAccountForm()
+    if form.validate_on_submit():
+        try:
+            user, temporary = accounts.create_account(form.details(), form.chosen_password())
+        except accounts.AccountError as error:
+            _apply_error(form, error)
+        else:
+            if temporary:
+                return render_template(
+                    "admin/temporary_password.html", user=user, password=temporary, created=True
+                )
+            flash(f"Account created for {user.email}.")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    return render_template("admin/user_new.html", form=form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@permission_required(USERS_MANAGE)
+def edit_user(user_id: int):
+    """Show an account and save changes to its name, email, role and organization."""
+    user = db.get_or_404(User, user_id)
+    form = AccountForm(
+        data={
+            "name": user.name,
+            "email": user.email,
+            "role": user.role.name,
+            "organization": str(user.organization_id or ""),
+        },
+        user_id=user.id,
+    )
+    if form.validate_on_submit():
+        try:
+            changes = accounts.update_account(user, form.details(), _actor())
+        except accounts.AccountError as error:
+            db.session.rollback()
+            _apply_error(form, error)
+        else:
+            flash("Changes saved." if changes else "Nothing to change.")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    return render_template("admin/user_edit.html", form=form, user=user)
+
+
+def _run_action(user_id: int, action, done: str):
+    user = db.get_or_404(User, user_id)
+    try:
+        action(user)
+    except accounts.AccountError as error:
+        db.session.rollback()
+        flash(error.message)
+    else:
+        flash(done.format(email=user.email))
+    return redirect(url_for("admin.edit_user", user_id=user_id))
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@permission_required(USERS_MANAGE)
+def deactivate_user(user_id: int):
+    """Deactivate an account; its sessions end on their next request."""
+    return _run_action(
+        user_id,
+        lambda user: accounts.deactivate_account(user, _actor()),
+        "{email} is deactivated and signed out everywhere.",
+    )
+
+
+@bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+@permission_required(USERS_MANAGE)
+def reactivate_user(user_id: int):
+    """Let a deactivated account sign in again."""
+    return _run_action(user_id, accounts.reactivate_account, "{email} can sign in again.")
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@permission_required(USERS_MANAGE)
+def unlock_user(user_id: int):
+    """Lift a lockout."""
+    return _run_action(user_id, accounts.unlock_account, "{email} is unlocked.")
+
+
+@bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
+@permission_required(USERS_MANAGE)
+def reset_user_password(user_id: int):
+    """Give the account a temporary password, shown once on this response only."""
+    user = db.get_or_404(User, user_id)
+    try:
+        password = accounts.reset_password(user, _actor())
+    except accounts.AccountError as error:
+        flash(error.message)
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    return render_template("admin/temporary_password.html", user=user, password=password)

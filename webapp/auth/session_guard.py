@@ -8,6 +8,7 @@ from flask_login import current_user, logout_user
 from webapp.core.http import wants_json
 from webapp.extensions import db, login_manager
 from webapp.models import User
+from webapp.services.audit import record_event
 
 # Endpoints a user who must change their password may still reach.
 PASSWORD_CHANGE_ALLOWED = {"auth.change_password", "auth.logout", "static", "core.healthz"}
@@ -55,6 +56,8 @@ def require_password_change():
     if request.endpoint in PASSWORD_CHANGE_ALLOWED:
         return None
     if wants_json():
+        # Every refused request is audited, this one included.
+        record_event("access.denied", details={"reason": "password change required"})
         return jsonify(error="password change required"), 403
     return redirect(url_for("auth.change_password"))
 
