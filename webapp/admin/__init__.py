@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from webapp.admin import users  # noqa: E402,F401  (registers routes)
+from webapp.admin import runs, users  # noqa: E402,F401  (registers routes)
