@@ -34,9 +34,9 @@ def chart_month(cost: PatientCost) -> dict:
 def _oob(template: str, body_id: str, new: bool, **context) -> str:
     # A new row goes on top of the table body; a changed one replaces the row with its id.
     if new:
-        row = render_template(template, oob=None, **context)
+        row = render_template(template, oob=None, **context).strip()
         return f'<tbody id="{body_id}" hx-swap-oob="afterbegin">{row}</tbody>'
-    return render_template(template, oob="outerHTML", **context)
+    return render_template(template, oob="outerHTML", **context).strip()
 
 
 def render_pushes(app: Flask, changes: list[CostChange], own_session: bool) -> list[Push]:

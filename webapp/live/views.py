@@ -1,5 +1,6 @@
 """GET /ws/costs: cost rows pushed to doctors' open /costs pages and charts."""
 
+import contextlib
 import queue
 import time
 from urllib.parse import urlsplit
@@ -42,6 +43,9 @@ def still_allowed(user_id: int, session_token: str) -> bool:
         db.session.remove()  # never keep a pooled connection for the life of a socket
 
 
+# werkzeug routes handshakes only to websocket rules and plain requests only to plain ones;
+# both lead here, so that the guards answer either kind before anything is upgraded.
+@bp.route("/ws/costs", websocket=True)
 @bp.route("/ws/costs")
 @permission_required(PATIENTS_READ)
 def costs_socket():
@@ -69,7 +73,8 @@ def costs_socket():
         pass
     finally:
         state.hub.unsubscribe(subscription)
-        ws.close()
+        with contextlib.suppress(ConnectionClosed):
+            ws.close()
     return websocket_response(ws)
 
 
