@@ -7,6 +7,7 @@ Usage: python bench/live.py [--clients 200] [--rate 20] [--seconds 10]
 """
 
 import argparse
+import contextlib
 import os
 import re
 import shlex
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import psycopg2
 import requests
-from simple_websocket import Client
+from simple_websocket import Client, ConnectionClosed
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -118,7 +119,10 @@ def run(url: str, database_url: str, args) -> None:
 
     def reader(ws):
         while not stop.is_set():
-            message = ws.receive(timeout=0.5)
+            try:
+                message = ws.receive(timeout=0.5)
+            except ConnectionClosed:
+                return
             if message:
                 now = time.monotonic()
                 for key in ROW.findall(message):
@@ -167,7 +171,8 @@ def run(url: str, database_url: str, args) -> None:
     print(f"messages lost {lost}")
     print("goal: p99 < 100 ms, none lost ->", "met" if p99 < 100 and lost == 0 else "NOT met")
     for ws in clients:
-        ws.close()
+        with contextlib.suppress(ConnectionClosed):
+            ws.close()
 
 
 if __name__ == "__main__":
