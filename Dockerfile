@@ -1,4 +1,5 @@
-# Cloud Run image: gunicorn with threads, since every open WebSocket holds one.
+# Cloud Run image: gunicorn with threads, since every open WebSocket holds one
+# (2 x 128 threads: 200+ live dashboards per instance, see bench/live.py).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -23,5 +24,5 @@ RUN useradd --create-home --uid 10001 aikey && mkdir -p instance && chown aikey 
 USER aikey
 
 EXPOSE 8080
-CMD exec gunicorn --bind ":${PORT}" --worker-class gthread --workers 2 --threads 64 \
+CMD exec gunicorn --bind ":${PORT}" --worker-class gthread --workers 2 --threads 128 \
     --timeout 0 --graceful-timeout 20 --access-logfile - wsgi:app

@@ -9,7 +9,7 @@ PORT ?= 5000
 SEED_PASSWORD ?= aikey-demo-2026
 export FLASK_APP := wsgi
 
-.PHONY: run test serve migrate seed ingest demo-exports lint format bench docker clean help
+.PHONY: run test serve migrate seed ingest demo-exports lint format bench bench-live docker clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ lint: $(VENV)/.installed-dev  ## Ruff lint and format check
 format: $(VENV)/.installed-dev  ## Ruff format and autofix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+bench-live: $(VENV)/.installed-dev  ## 200 WebSockets on gunicorn: commit-to-screen latency and loss
+	$(BIN)/python bench/live.py
 
 docker:  ## Build the Cloud Run image (needs a Docker engine)
 	docker build -t aikey:latest .

@@ -41,11 +41,13 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount one blueprint per audience."""
-    from webapp import admin, auth, clinic
+    from webapp import admin, auth, clinic, hooks, live
     from webapp.core import security, views
 
     auth.init_app(app)
     security.init_app(app)
+    hooks.init_app(app)
+    live.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(clinic.bp)

@@ -73,4 +73,27 @@ def build_config(instance_path: Path) -> dict:
         "LOCKOUT_DURATION": timedelta(minutes=15),
         "WTF_CSRF_TIME_LIMIT": None,
         "SEED_PASSWORD": os.environ.get("SEED_PASSWORD"),
+        **cloud_settings(),
+    }
+
+
+def _csv(value: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
+
+
+def cloud_settings() -> dict:
+    """Machine hooks, the pipeline runner and live updates."""
+    env = os.environ.get
+    return {
+        "OIDC_CERTS_URL": env("OIDC_CERTS_URL") or "https://www.googleapis.com/oauth2/v1/certs",
+        "HOOK_AUDIENCE": env("HOOK_AUDIENCE") or None,
+        "HOOK_SERVICE_ACCOUNTS": _csv(env("HOOK_SERVICE_ACCOUNTS")),
+        "PIPELINE_RUNNER": env("PIPELINE_RUNNER") or "local",
+        "DATAFLOW_TEMPLATE": env("DATAFLOW_TEMPLATE") or None,
+        "DATAFLOW_ENDPOINT": env("DATAFLOW_ENDPOINT") or None,
+        "GCP_PROJECT": env("GCP_PROJECT") or env("GOOGLE_CLOUD_PROJECT") or None,
+        "GCP_REGION": env("GCP_REGION") or "europe-west1",
+        "LIVE_PING_SECONDS": float(env("LIVE_PING_SECONDS", "25")),
+        "LIVE_RECHECK_SECONDS": float(env("LIVE_RECHECK_SECONDS", "15")),
+        "LIVE_QUEUE_SIZE": int(env("LIVE_QUEUE_SIZE", "200")),
     }

@@ -9,13 +9,18 @@ JSON_PATH_PREFIXES = ("/hooks/", "/api/")
 
 def wants_json() -> bool:
     """True for machine callers: JSON bodies, JSON Accept headers or machine-only paths."""
-    if request.path.startswith(JSON_PATH_PREFIXES) or request.is_json:
+    if request.path.startswith(JSON_PATH_PREFIXES) or request.is_json or is_websocket_upgrade():
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return (
         best == "application/json"
         and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
     )
+
+
+def is_websocket_upgrade() -> bool:
+    """True for a WebSocket handshake, which can follow no redirect and read no HTML."""
+    return request.headers.get("Upgrade", "").lower() == "websocket"
 
 
 def is_safe_next(target: str | None) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import PipelineRun
 from webapp.models.user import utcnow
-from webapp.services import storage
+from webapp.services import live_events, storage
 from webapp.services.loader import LoadSummary, load_output
 
 ACTIVE_STATUSES = ("queued", "running", "loading")
@@ -103,10 +103,12 @@ def execute_run(
 
 def load_run(run: PipelineRun, on_progress: Callable[[int], None] | None = None) -> LoadSummary:
     """Load a run's finished output in one transaction and mark it succeeded."""
+    snapshot = live_events.before_cost_write()
     summary = load_output(run.output_uri, run, on_progress)
     run.status = "succeeded"
     run.finished_at = utcnow()
     db.session.commit()
+    live_events.publish_after_commit(snapshot)
     return summary
 
 

@@ -1,0 +1,179 @@
+"""Live cost rows under load: 200 doctors' sockets on gunicorn as the Dockerfile runs it.
+
+Creates a PostgreSQL database, migrates and seeds it, starts gunicorn on a loopback port,
+connects the clients with a doctor's session cookie, commits cost rows at a steady rate and
+prints p50/p99 latency from commit to receipt and how many messages were lost.
+Usage: python bench/live.py [--clients 200] [--rate 20] [--seconds 10]
+"""
+
+import argparse
+import contextlib
+import os
+import re
+import shlex
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg2
+import requests
+from simple_websocket import Client, ConnectionClosed
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support import services  # noqa: E402
+
+PASSWORD = "bench-password-2026"
+ROW = re.compile(r'id="cost-(\d+)-(\d{4}-\d{2})"')
+
+
+def gunicorn_command(port: int) -> list[str]:
+    """The Dockerfile's CMD with the port filled in."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    cmd = dockerfile.split("CMD exec ", 1)[1].replace("\\\n", " ").split("\n")[0]
+    cmd = cmd.replace('":${PORT}"', f"127.0.0.1:{port}").replace("--access-logfile -", "")
+    return [str(Path(sys.executable).parent / "gunicorn"), *shlex.split(cmd)[1:]]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare(env: dict) -> None:
+    """Migrate and seed the new database; one doctor with the bench password."""
+    flask = [str(Path(sys.executable).parent / "flask")]
+    subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([*flask, "seed", "--patients", "200"], env=env, cwd=ROOT, check=True)
+
+
+def cookie_for(url: str, email: str) -> str:
+    from tests.support.pages import csrf_token
+
+    http = requests.Session()
+    token = csrf_token(http.get(f"{url}/login").text)
+    http.post(f"{url}/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    return "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+
+
+def wait_http(url: str, timeout=30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{url}/healthz", timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=20.0, help="commits per second")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+
+    name = services.create_database("aikey_bench")
+    database_url = services.url_for_database(name)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "bench-secret",
+        "SEED_PASSWORD": PASSWORD,
+        "FLASK_APP": "wsgi",
+        "AIKEY_ENV": "bench",
+        "REDIS_URL": services.redis_url(),
+    }
+    server = None
+    try:
+        prepare(env)
+        server = subprocess.Popen(gunicorn_command(port), env=env, cwd=ROOT)
+        wait_http(url)
+        run(url, database_url, args)
+    finally:
+        if server is not None:
+            server.kill()  # open sockets would hold a graceful stop for its whole timeout
+            server.wait(timeout=30)
+        services.drop_database(name)
+
+
+def run(url: str, database_url: str, args) -> None:
+    cookie = cookie_for(url, "bob.doctor@example.com")
+    headers = {"Cookie": cookie, "Origin": "http://127.0.0.1"}
+    ws_url = url.replace("http://", "ws://") + "/ws/costs"
+    socket.setdefaulttimeout(10)  # a server out of threads fails the run instead of hanging it
+    clients = [Client.connect(ws_url, headers=headers) for _ in range(args.clients)]
+    socket.setdefaulttimeout(None)
+    received: dict[str, list[float]] = {}
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def reader(ws):
+        while not stop.is_set():
+            try:
+                message = ws.receive(timeout=0.5)
+            except ConnectionClosed:
+                return
+            if message:
+                now = time.monotonic()
+                for key in ROW.findall(message):
+                    with lock:
+                        received.setdefault("-".join(key), []).append(now)
+
+    threads = [threading.Thread(target=reader, args=(ws,), daemon=True) for ws in clients]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)  # every socket subscribed and the LISTEN thread connected
+
+    connection = psycopg2.connect(database_url.replace("postgresql+psycopg2", "postgresql"))
+    cursor = connection.cursor()
+    cursor.execute("SELECT id FROM patient ORDER BY id")
+    patients = [row[0] for row in cursor.fetchall()]
+    sent: dict[str, float] = {}
+    interval, count = 1.0 / args.rate, int(args.rate * args.seconds)
+    start = time.monotonic()
+    for i in range(count):
+        time.sleep(max(0.0, start + i * interval - time.monotonic()))
+        patient, month = patients[i % len(patients)], f"{2100 + i // 12:04d}-{i % 12 + 1:02d}"
+        cursor.execute(
+            "INSERT INTO patient_cost (patient_id, month, total_cost, record_count, updated_at)"
+            " VALUES (%s, %s, %s, 1, now())",
+            (patient, month, 10 + i),
+        )
+        connection.commit()
+        sent[f"{patient}-{month}"] = time.monotonic()
+    time.sleep(2.0)
+    stop.set()
+    connection.close()
+
+    latencies, lost = [], 0
+    for key, committed in sent.items():
+        arrivals = received.get(key, [])
+        lost += args.clients - len(arrivals)
+        latencies += [(arrival - committed) * 1000 for arrival in arrivals]
+    latencies.sort()
+    p50 = statistics.median(latencies) if latencies else float("nan")
+    p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan")
+    print(
+        f"clients {args.clients}, commits {count} at {args.rate:g}/s, "
+        f"messages expected {count * args.clients}"
+    )
+    print(f"latency commit->receipt p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {latencies[-1]:.1f} ms")
+    print(f"messages lost {lost}")
+    print("goal: p99 < 100 ms, none lost ->", "met" if p99 < 100 and lost == 0 else "NOT met")
+    for ws in clients:
+        with contextlib.suppress(ConnectionClosed):
+            ws.close()
+
+
+if __name__ == "__main__":
+    main()

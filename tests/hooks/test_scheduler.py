@@ -1,0 +1,143 @@
+"""The Scheduler hook starts one run at a time, locally in a worker thread or on Dataflow."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import app_settings
+from tests.hooks.conftest import bearer
+from tests.support.factories import make_patient
+from tests.support.oidc import SCHEDULER_ACCOUNT, hook_settings
+from tests.support.run_outputs import legacy_csv
+from webapp import create_app
+from webapp.models import PatientCost, PipelineRun
+from webapp.services import run_launcher
+
+
+def start(client, key):
+    return client.post("/hooks/scheduler/ingest", headers=bearer(key.sign(email=SCHEDULER_ACCOUNT)))
+
+
+def wait_for_status(db, run_id, statuses, timeout=90.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        run = db.session.get(PipelineRun, run_id)
+        if run is not None and run.status in statuses:
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} never reached {statuses}")
+
+
+def test_scheduler_starts_a_run_in_the_background(hook_client, signing_key, db, storage_root):
+    ana = make_patient()
+    incoming = storage_root / "incoming" / "hospital-a"
+    incoming.mkdir(parents=True, exist_ok=True)
+    (incoming / "jan.csv").write_text(legacy_csv([(ana.id, "2025-01-10", "12.00")]))
+    started = time.monotonic()
+    response = start(hook_client, signing_key)
+    assert response.status_code == 202, response.get_data(as_text=True)
+    assert time.monotonic() - started < 2, "the request must not wait for the pipeline"
+    run_id = response.json["run_id"]
+    run = wait_for_status(db, run_id, {"succeeded", "failed"})
+    assert (run.trigger, run.status, run.error) == ("scheduler", "succeeded", None)
+    assert run.input_uris == [f"{storage_root}/incoming"]
+    cost = db.session.scalars(select(PatientCost)).one()
+    assert (cost.patient_id, cost.month, str(cost.total_cost)) == (ana.id, "2025-01", "12.00")
+
+
+def test_run_in_progress_gives_409_with_its_id(hook_client, signing_key, db):
+    db.session.add(PipelineRun(id="busy", trigger="manual", status="running", input_uris=[]))
+    db.session.commit()
+    response = start(hook_client, signing_key)
+    assert response.status_code == 409
+    assert response.json["run_id"] == "busy"
+    assert db.session.scalars(select(PipelineRun.id)).all() == ["busy"]
+
+
+def test_concurrent_starts_create_one_run(hook_app, db, monkeypatch):
+    monkeypatch.setattr(run_launcher, "dispatch", lambda run: None)
+    barrier = threading.Barrier(6)
+    results = []
+
+    def go():
+        with hook_app.app_context():
+            barrier.wait()
+            results.append(run_launcher.start_run("scheduler").started)
+
+    threads = [threading.Thread(target=go) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == [False] * 5 + [True]
+    db.session.expire_all()
+    assert len(db.session.scalars(select(PipelineRun)).all()) == 1
+
+
+class DataflowStandIn:
+    """Answers templates:launch as the Dataflow REST API does, recording each request."""
+
+    def __init__(self):
+        self.requests = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                outer.requests.append((self.path, json.loads(self.rfile.read(length) or b"{}")))
+                body = json.dumps({"job": {"id": "2026-01-01_00_00_00-123", "name": "x"}})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def dataflow_app(database_url, cert_server):
+    stand_in = DataflowStandIn()
+    app = create_app(
+        app_settings(
+            database_url,
+            STORAGE_URI="gs://aikey-test/prod",
+            PIPELINE_RUNNER="dataflow",
+            DATAFLOW_ENDPOINT=stand_in.url,
+            DATAFLOW_TEMPLATE="gs://aikey-test/templates/ingest",
+            GCP_PROJECT="aikey-test",
+            GCP_REGION="europe-west1",
+            **hook_settings(cert_server.url),
+        )
+    )
+    app.stand_in = stand_in
+    return app
+
+
+def test_dataflow_runner_launches_the_template_and_records_the_job(dataflow_app, signing_key, db):
+    response = start(dataflow_app.test_client(), signing_key)
+    assert response.status_code == 202, response.get_data(as_text=True)
+    run_id = response.json["run_id"]
+    path, body = dataflow_app.stand_in.requests[-1]
+    url = urlsplit(path)
+    assert url.path == "/v1b3/projects/aikey-test/locations/europe-west1/templates:launch"
+    assert parse_qs(url.query)["gcsPath"] == ["gs://aikey-test/templates/ingest"]
+    assert body["parameters"] == {
+        "input": "gs://aikey-test/prod/incoming",
+        "output": f"gs://aikey-test/prod/output/{run_id}",
+        "run_id": run_id,
+    }
+    assert body["jobName"].startswith("aikey-")
+    db.session.expire_all()
+    run = db.session.get(PipelineRun, run_id)
+    assert (run.status, run.dataflow_job_id) == ("running", "2026-01-01_00_00_00-123")

@@ -1,0 +1,151 @@
+"""/ws/costs: refused before the upgrade unless a same-origin doctor; pushes committed rows."""
+
+import time
+from datetime import date
+
+import pytest
+import requests
+from simple_websocket import ConnectionClosed, ConnectionError
+from sqlalchemy import select
+
+from tests.live.conftest import connect, session_cookie, ws_url
+from tests.support.factories import make_patient, make_record, make_user
+from webapp.models import PatientCost, User
+from webapp.services.costs import recompute_costs
+
+
+def handshake_status(server, headers) -> int:
+    """The HTTP status the server answers a WebSocket handshake with."""
+    response = requests.get(
+        ws_url(server).replace("ws://", "http://"),
+        headers={
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            **headers,
+        },
+        allow_redirects=False,
+        timeout=5,
+    )
+    return response.status_code
+
+
+def test_refused_without_a_session(server, db):
+    assert handshake_status(server, {"Origin": server.url}) == 401
+    with pytest.raises(ConnectionError):
+        connect(server, None)
+
+
+def test_refused_with_a_foreign_origin(server, doctor):
+    cookie = session_cookie(server, doctor)
+    assert handshake_status(server, {"Cookie": cookie, "Origin": "http://evil.test"}) == 403
+    assert handshake_status(server, {"Cookie": cookie}) == 403  # browsers always send Origin
+    with pytest.raises(ConnectionError):
+        connect(server, doctor, origin="http://evil.test")
+
+
+def test_refused_for_aiphas(server, db):
+    with pytest.raises(ConnectionError):
+        connect(server, make_user("AIPHAS"))
+    cookie = session_cookie(server, make_user("AIPHAS"))
+    assert handshake_status(server, {"Cookie": cookie, "Origin": server.url}) == 403
+
+
+def receive_until(ws, predicate, timeout=5.0) -> list[str]:
+    """Messages received until one satisfies predicate; fails after the timeout."""
+    messages, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = ws.receive(timeout=max(0.01, deadline - time.monotonic()))
+        if message is None:
+            continue
+        messages.append(message)
+        if predicate(message):
+            return messages
+    raise AssertionError(f"no matching message within {timeout}s; got {messages}")
+
+
+def wait_listening(live_app, timeout=5.0):
+    state = live_app.extensions["live"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if state.listener is not None and state.listener.connected.is_set():
+            return state.listener
+        time.sleep(0.02)
+    raise AssertionError("the LISTEN thread never connected")
+
+
+def commit_cost(db, patient, day: date, cost: str):
+    make_record(patient, day, cost)
+    recompute_costs([patient.id])
+    db.session.commit()
+    return db.session.scalars(
+        select(PatientCost).where(
+            PatientCost.patient_id == patient.id, PatientCost.month == day.strftime("%Y-%m")
+        )
+    ).one()
+
+
+def test_commit_reaches_the_socket_through_notify(server, live_app, doctor, db):
+    ana = make_patient()
+    ws = connect(server, doctor, query=f"?patient={ana.id}")
+    try:
+        wait_listening(live_app)
+        row = commit_cost(db, ana, date(2025, 7, 3), "80.00")
+        costs, chart = receive_until(ws, lambda m: "chart-cost-rows" in m)
+        assert costs.startswith('<tbody id="cost-rows" hx-swap-oob="afterbegin">')
+        assert f'id="cost-{ana.id}-2025-07"' in costs and "80.00" in costs
+        assert "Ana García" in costs
+        assert f'id="chart-cost-{ana.id}-2025-07"' in chart
+        commit_cost(db, ana, date(2025, 7, 20), "20.00")
+        (update,) = receive_until(ws, lambda m: 'hx-swap-oob="outerHTML"' in m and "100.00" in m)
+        assert update.startswith(f'<tr id="cost-{row.patient_id}-2025-07" hx-swap-oob="outerHTML"')
+    finally:
+        ws.close()
+
+
+def test_chart_rows_only_for_the_patient_being_viewed(server, live_app, doctor, db):
+    ana, ben = make_patient(), make_patient(given="Ben", family="Ortiz")
+    ws = connect(server, doctor, query=f"?patient={ben.id}")
+    try:
+        wait_listening(live_app)
+        commit_cost(db, ana, date(2025, 8, 1), "5.00")
+        commit_cost(db, ben, date(2025, 8, 1), "6.00")
+        messages = receive_until(ws, lambda m: f"chart-cost-{ben.id}-" in m)
+        assert not any(f"chart-cost-{ana.id}-" in m for m in messages)
+        assert any(f"cost-{ana.id}-2025-08" in m for m in messages)
+    finally:
+        ws.close()
+
+
+def test_listener_reconnects_and_sockets_resync(server, live_app, doctor, db):
+    ana = make_patient()
+    ws = connect(server, doctor)
+    listener = wait_listening(live_app)
+    pid = listener.connection.get_backend_pid()
+    db.session.execute(select(__import__("sqlalchemy").func.pg_terminate_backend(pid)))
+    db.session.commit()
+    # The socket is closed so that its client reconnects and refreshes its rows.
+    with pytest.raises(ConnectionClosed):
+        receive_until(ws, lambda m: False, timeout=15)
+    ws = connect(server, doctor)
+    try:
+        deadline = time.monotonic() + 15
+        while listener.connection is None or listener.connection.get_backend_pid() == pid:
+            assert time.monotonic() < deadline, "listener did not reconnect"
+            time.sleep(0.05)
+        wait_listening(live_app)
+        commit_cost(db, ana, date(2025, 9, 1), "9.00")
+        receive_until(ws, lambda m: f"cost-{ana.id}-2025-09" in m)
+    finally:
+        ws.close()
+
+
+def test_deactivated_users_socket_closes(server, doctor, db):
+    ws = connect(server, doctor)
+    user = db.session.get(User, doctor.id)
+    user.active = False
+    db.session.commit()
+    with pytest.raises(ConnectionClosed):
+        receive_until(ws, lambda m: False, timeout=5)
+    assert ws.close_reason == 1008

@@ -1,0 +1,64 @@
+"""Ingestion runs: the list, one run with its rejects, and "Run now"."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp.admin import bp
+from webapp.auth.decorators import permission_required
+from webapp.auth.permissions import PIPELINE_RUN
+from webapp.extensions import db
+from webapp.models import IngestReject, PipelineRun
+from webapp.services.audit import record_event
+from webapp.services.ingestion import ACTIVE_STATUSES
+from webapp.services.run_launcher import start_run
+
+RUNS_PER_PAGE = 25
+REJECTS_PER_PAGE = 50
+
+
+def _runs_page():
+    stmt = select(PipelineRun).order_by(PipelineRun.started_at.desc(), PipelineRun.id.desc())
+    return db.paginate(stmt, per_page=RUNS_PER_PAGE, error_out=False)
+
+
+def _any_active(runs) -> bool:
+    return any(run.status in ACTIVE_STATUSES for run in runs)
+
+
+@bp.route("/runs")
+@permission_required(PIPELINE_RUN)
+def runs():
+    """Every run, newest first; the table polls itself while a run is going."""
+    page = _runs_page()
+    template = "admin/_runs_table.html" if request.headers.get("HX-Request") else "admin/runs.html"
+    return render_template(template, page=page, polling=_any_active(page.items))
+
+
+@bp.route("/runs/<run_id>")
+@permission_required(PIPELINE_RUN)
+def run(run_id: str):
+    """One run's figures and its rejects, paginated."""
+    pipeline_run = db.get_or_404(PipelineRun, run_id)
+    rejects = db.paginate(
+        select(IngestReject).where(IngestReject.run_id == run_id).order_by(IngestReject.id),
+        per_page=REJECTS_PER_PAGE,
+        error_out=False,
+    )
+    polling = pipeline_run.status in ACTIVE_STATUSES
+    if request.headers.get("HX-Request"):
+        return render_template("admin/_run_summary.html", run=pipeline_run, polling=polling)
+    return render_template("admin/run.html", run=pipeline_run, rejects=rejects, polling=polling)
+
+
+@bp.route("/runs", methods=["POST"])
+@permission_required(PIPELINE_RUN)
+def run_now():
+    """Start a run as the Scheduler hook does, unless one is already going."""
+    result = start_run("manual", started_by_id=current_user.id)
+    record_event("run.start", details={"run_id": result.run.id, "started": result.started})
+    if result.started:
+        flash(f"Run {result.run.id} started.")
+    else:
+        flash(f"Run {result.run.id} is still in progress; no second run was started.")
+    return redirect(url_for("admin.runs"), code=303)

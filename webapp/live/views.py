@@ -1,0 +1,101 @@
+"""GET /ws/costs: cost rows pushed to doctors' open /costs pages and charts."""
+
+import contextlib
+import queue
+import time
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, request
+from flask_login import current_user
+from simple_websocket import ConnectionClosed, Server
+
+from webapp.auth.decorators import permission_required
+from webapp.auth.permissions import PATIENTS_READ
+from webapp.core.http import is_websocket_upgrade
+from webapp.extensions import db
+from webapp.live import bp
+from webapp.live.hub import RESYNC, live_state
+from webapp.live.socket_response import websocket_response
+from webapp.models import User
+from webapp.services.audit import record_event
+
+POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013
+
+
+def same_origin() -> bool:
+    """The handshake comes from a page of this site (browsers always send Origin)."""
+    origin = request.headers.get("Origin")
+    return bool(origin) and urlsplit(origin).netloc.lower() == request.host.lower()
+
+
+def still_allowed(user_id: int, session_token: str) -> bool:
+    """The account is still active, signed in with the same session and allowed to read."""
+    try:
+        user = db.session.get(User, user_id, populate_existing=True)
+        return bool(
+            user
+            and user.active
+            and user.session_token == session_token
+            and user.has_permission(PATIENTS_READ)
+        )
+    finally:
+        db.session.remove()  # never keep a pooled connection for the life of a socket
+
+
+# werkzeug routes handshakes only to websocket rules and plain requests only to plain ones;
+# both lead here, so that the guards answer either kind before anything is upgraded.
+@bp.route("/ws/costs", websocket=True)
+@bp.route("/ws/costs")
+@permission_required(PATIENTS_READ)
+def costs_socket():
+    """Upgrade to a WebSocket that streams cost rows; ?patient=<id> adds that chart's rows."""
+    if not is_websocket_upgrade():
+        abort(400)
+    if not same_origin():
+        record_event("ws.refused", details={"reason": "cross-origin", "origin": request.origin})
+        abort(403)
+    patient_id = request.args.get("patient", type=int)
+    user_id, token = current_user.id, current_user.session_token
+    db.session.remove()
+    config = current_app.config
+    state = live_state()
+    state.ensure_listener()
+    subscription = state.hub.subscribe(config["LIVE_QUEUE_SIZE"])
+    try:
+        ws = Server(request.environ, ping_interval=config["LIVE_PING_SECONDS"])
+    except Exception:
+        state.hub.unsubscribe(subscription)
+        raise
+    try:
+        _stream(ws, subscription, patient_id, user_id, token, config["LIVE_RECHECK_SECONDS"])
+    except ConnectionClosed:
+        pass
+    finally:
+        state.hub.unsubscribe(subscription)
+        with contextlib.suppress(ConnectionClosed):
+            ws.close()
+    return websocket_response(ws)
+
+
+def _stream(ws, subscription, patient_id, user_id, token, recheck_seconds) -> None:
+    next_check = time.monotonic() + recheck_seconds
+    while ws.connected:
+        try:
+            item = subscription.queue.get(timeout=min(1.0, recheck_seconds))
+        except queue.Empty:
+            item = None
+        if subscription.overflowed or item is RESYNC:
+            ws.close(TRY_AGAIN_LATER, "reconnect and refresh")  # the client reloads its rows
+            return
+        if item is not None:
+            ws.send(item.costs_html)
+            if patient_id == item.patient_id:
+                ws.send(item.chart_html)
+        while ws.receive(timeout=0) is not None:
+            pass  # nothing is expected from the client; don't let it pile up
+        if time.monotonic() >= next_check:
+            if not still_allowed(user_id, token):
+                ws.close(POLICY_VIOLATION, "signed out")
+                return
+            next_check = time.monotonic() + recheck_seconds
