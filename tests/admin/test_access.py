@@ -4,12 +4,15 @@ import pytest
 
 from tests.admin.helpers import events
 
+SAMPLE_RUN = "20260101T000000Z-0000abcd"
 ADMIN_GETS = [
     "/admin/users",
     "/admin/users/new",
     "/admin/users/1",
     "/admin/audit",
     "/admin/audit.csv",
+    "/admin/runs",
+    f"/admin/runs/{SAMPLE_RUN}",
 ]
 ADMIN_POSTS = [
     "/admin/users/new",
@@ -18,12 +21,16 @@ ADMIN_POSTS = [
     "/admin/users/1/reactivate",
     "/admin/users/1/unlock",
     "/admin/users/1/reset-password",
+    "/admin/runs",
 ]
 
 
 def test_the_lists_cover_every_admin_route(app):
     rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/admin")}
-    listed = {path.replace("/1", "/<int:user_id>") for path in ADMIN_GETS + ADMIN_POSTS}
+    listed = {
+        path.replace("/1", "/<int:user_id>").replace(SAMPLE_RUN, "<run_id>")
+        for path in ADMIN_GETS + ADMIN_POSTS
+    }
     assert rules == listed
 
 
