@@ -100,6 +100,9 @@ class PgBulkRecordWriter:
                 connection.connection.driver_connection.cursor().copy_expert(COPY_LINES, handle)
         connection.execute(text(RESOLVE))
         connection.execute(text(UPSERT))
+        # Fresh statistics, or the planner keeps its picture of the table before this load
+        # and the cost recomputation that follows scans every record once per chunk.
+        connection.execute(text("ANALYZE medical_record"))
         self.touched_patients = set(
             connection.execute(
                 text(
