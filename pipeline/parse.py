@@ -4,6 +4,9 @@ import zlib
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import GlobalWindow
+from apache_beam.utils.timestamp import MIN_TIMESTAMP
+from apache_beam.utils.windowed_value import WindowedValue
 
 from pipeline.canonical import dumps, encode_lines, patient_key, reject
 from pipeline.fhir import parse_bundle, parse_ndjson
@@ -25,7 +28,7 @@ RECORDS, PATIENTS, REJECTS, TOTALS, STATS, PENDING, FACTS = (
 # then costs per batch instead of per record.
 BATCH = 2000
 # Partial control totals are flushed when this many keys are held, so memory stays bounded.
-MAX_PARTIAL_KEYS = 200_000
+MAX_PARTIAL_KEYS = 1_000_000
 # Totals travel as one map per shard, so the shuffle moves a few dozen elements, not millions.
 TOTAL_SHARDS = 32
 
@@ -66,6 +69,19 @@ class ParseFileDoFn(beam.DoFn):
     def __init__(self):
         super().__init__()
         self.counters = {}
+        self.partial = {}
+
+    def start_bundle(self):
+        # One map for every file of the bundle: per-file maps would each be held by the runner
+        # until the bundle ends, so memory would grow with the number of files.
+        self.partial = {}
+
+    def finish_bundle(self):
+        for shard in self._shards(self.partial):
+            yield beam.pvalue.TaggedOutput(
+                TOTALS, WindowedValue(shard, MIN_TIMESTAMP, [GlobalWindow()])
+            )
+        self.partial = {}
 
     def _count(self, name, n=1):
         if name not in self.counters:
@@ -106,7 +122,7 @@ class ParseFileDoFn(beam.DoFn):
 
     def _emit(self, outcomes, stats):
         batches = {RECORDS: [], PATIENTS: [], REJECTS: []}
-        partial = {}
+        partial = self.partial
         for kind, row in outcomes:
             if kind == "record" or kind == "line":
                 if kind == "line":
@@ -129,7 +145,15 @@ class ParseFileDoFn(beam.DoFn):
                 self._count("records", row[1])
                 yield row[0]
             elif kind == "totals":
-                yield from self._flush_totals(row)
+                for key, (amount, count) in row.items():
+                    acc = partial.get(key)
+                    if acc is None:
+                        partial[key] = [amount, count]
+                    else:
+                        acc[0] += amount
+                        acc[1] += count
+                if len(partial) >= MAX_PARTIAL_KEYS:
+                    yield from self._flush_totals(partial)
             elif kind == "skip":
                 bump(stats["skipped"], row)
             elif kind in ("pending", "fact"):
@@ -146,7 +170,6 @@ class ParseFileDoFn(beam.DoFn):
                     yield from self._flush(tag, batches, stats)
         for tag in batches:
             yield from self._flush(tag, batches, stats)
-        yield from self._flush_totals(partial)
         for kind, n in stats["skipped"].items():
             self._count(f"skipped_{kind}", n)
 
@@ -165,9 +188,13 @@ class ParseFileDoFn(beam.DoFn):
         yield data if tag == RECORDS else beam.pvalue.TaggedOutput(tag, data)
 
     def _flush_totals(self, partial):
+        for shard in self._shards(partial):
+            yield beam.pvalue.TaggedOutput(TOTALS, shard)
+        partial.clear()
+
+    @staticmethod
+    def _shards(partial):
         shards = {}
         for key, value in partial.items():
             shards.setdefault(total_shard(key), {})[key] = value
-        for shard in shards.items():
-            yield beam.pvalue.TaggedOutput(TOTALS, shard)
-        partial.clear()
+        return list(shards.items())
