@@ -5,6 +5,20 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from json.encoder import encode_basestring
 
+# The old platform's export columns, in order (the header line is optional).
+LEGACY_COLUMNS = (
+    "id",
+    "patient_id",
+    "record_date",
+    "diagnosis",
+    "treatment",
+    "prescription",
+    "cost",
+    "notes",
+    "created_time",
+    "updated_time",
+)
+
 # Every reject carries exactly one of these codes; README.md documents each one.
 REASONS = (
     "wrong_column_count",

@@ -10,8 +10,7 @@ import io
 from datetime import date
 from json.encoder import encode_basestring as esc
 
-from pipeline.canonical import MAX_COST, Reject, cents_of, parse_cost, reject
-from pipeline.readers import LEGACY_COLUMNS
+from pipeline.canonical import LEGACY_COLUMNS, MAX_COST, Reject, cents_of, parse_cost, reject
 
 WIDTH = len(LEGACY_COLUMNS)
 BATCH = 2000

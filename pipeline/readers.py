@@ -5,20 +5,7 @@ import io
 
 from apache_beam.io.filesystems import FileSystems
 
-from pipeline.canonical import reject
-
-LEGACY_COLUMNS = (
-    "id",
-    "patient_id",
-    "record_date",
-    "diagnosis",
-    "treatment",
-    "prescription",
-    "cost",
-    "notes",
-    "created_time",
-    "updated_time",
-)
+from pipeline.canonical import LEGACY_COLUMNS, reject
 
 # Synthea CSV files we load, and the columns that identify each one by its header.
 SYNTHEA_REQUIRED = {

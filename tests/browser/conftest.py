@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -38,10 +39,10 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, live_server, db):
-    """A fresh browser context and page on a clean database."""
-    context = browser.new_context(base_url=live_server.url)
+@contextmanager
+def browser_page(browser, base_url: str):
+    """A page in a context of its own (own cookies); fails on any browser console error."""
+    context = browser.new_context(base_url=base_url)
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors = []
@@ -50,6 +51,13 @@ def page(browser, live_server, db):
     yield page
     context.close()
     assert errors == [], f"browser reported errors: {errors}"
+
+
+@pytest.fixture
+def page(browser, live_server, db):
+    """A fresh browser context and page on a clean database."""
+    with browser_page(browser, live_server.url) as page:
+        yield page
 
 
 def sign_in(page, email: str, password: str) -> None:

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import browser_page, sign_in
 from tests.support.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser
@@ -16,15 +16,8 @@ NEW_PASSWORD = "my own long passphrase"
 @pytest.fixture
 def second_page(browser, live_server, page):
     """Another browser (its own cookies) held to the same no-console-errors rule."""
-    context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(10_000)
-    other = context.new_page()
-    errors = []
-    other.on("pageerror", lambda error: errors.append(str(error)))
-    other.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    yield other
-    context.close()
-    assert errors == [], f"second browser reported errors: {errors}"
+    with browser_page(browser, live_server.url) as other:
+        yield other
 
 
 def create_doctor(page) -> str:

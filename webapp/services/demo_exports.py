@@ -13,6 +13,7 @@ import random
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
+from pipeline.canonical import LEGACY_COLUMNS
 from webapp.services import demo_data, storage
 
 LEGACY_SYSTEM = "st-aiken-legacy"
@@ -20,18 +21,7 @@ SYNTHEA_SYSTEM = "bayview-synthea"
 FHIR_SYSTEM = "valley-fhir"
 PACIFIC = timezone(timedelta(hours=-7))
 
-LEGACY_HEADER = [
-    "id",
-    "patient_id",
-    "record_date",
-    "diagnosis",
-    "treatment",
-    "prescription",
-    "cost",
-    "notes",
-    "created_time",
-    "updated_time",
-]
+LEGACY_HEADER = list(LEGACY_COLUMNS)
 PATIENT_HEADER = [
     "Id",
     "BIRTHDATE",

@@ -5,15 +5,14 @@ duplicates ranked and records upserted by set-based SQL, so no record is parsed 
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import text
 
 from webapp.extensions import db
 from webapp.services import storage
-from webapp.services.loader.identity import PatientResolver
 from webapp.services.loader.output_files import RECORDS
-from webapp.services.loader.records import DUPLICATE_ID, UNKNOWN_PATIENT, LoadedTotals
+from webapp.services.loader.records import DUPLICATE_ID, UNKNOWN_PATIENT, WriterState
 
 # Control characters JSON never leaves unescaped: each line arrives as one CSV field.
 COPY_LINES = (
@@ -78,14 +77,8 @@ WHERE patient_id IS NULL OR rank > 1 ORDER BY seq
 
 
 @dataclass
-class PgBulkRecordWriter:
+class PgBulkRecordWriter(WriterState):
     """Loads all of records.ndjson with COPY and set-based SQL."""
-
-    resolver: PatientResolver
-    totals: LoadedTotals = field(default_factory=LoadedTotals)
-    touched_patients: set[int] = field(default_factory=set)
-    refused: list[dict] = field(default_factory=list)
-    written: int = 0
 
     def write_all(self, output_uri: str, progress: Callable[[int], None] | None = None) -> None:
         """Stage, resolve and upsert every record of the run."""

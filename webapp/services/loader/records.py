@@ -42,14 +42,19 @@ def control_key(row: dict) -> tuple:
 
 
 @dataclass
-class RecordWriter:
-    """Writes record batches, remembering touched patients and refused rows."""
+class WriterState:
+    """What a record writer did: figures for the run and rows to report as refused."""
 
     resolver: PatientResolver
     totals: LoadedTotals = field(default_factory=LoadedTotals)
     touched_patients: set[int] = field(default_factory=set)
     refused: list[dict] = field(default_factory=list)
     written: int = 0
+
+
+@dataclass
+class RecordWriter(WriterState):
+    """Writes record batches through the ORM connection (the SQLite path)."""
 
     def write_all(self, output_uri: str, progress: Callable[[int], None] | None = None) -> None:
         """Write every record of the run, batch by batch."""
