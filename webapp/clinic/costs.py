@@ -1,0 +1,43 @@
+"""The cost table across patients and its CSV export."""
+
+from flask import request
+
+from webapp.auth.decorators import permission_required
+from webapp.auth.permissions import PATIENTS_READ
+from webapp.clinic import bp
+from webapp.clinic.responses import csv_response, render_page
+from webapp.services.audit import record_event
+from webapp.services.cost_table import EXPORT_LIMIT, iter_cost_rows, latest_costs_page
+from webapp.services.paging import parse_page
+
+COST_HEADER = ("patient_id", "patient", "month", "total_cost", "record_count", "updated_at")
+
+
+@bp.route("/costs")
+@permission_required(PATIENTS_READ)
+def costs():
+    """The most recently updated monthly costs across patients, newest first."""
+    page = latest_costs_page(parse_page(request.args.get("page")))
+    response = render_page("clinic/costs.html", "cost_table", page=page, limit=EXPORT_LIMIT)
+    record_event("costs.view", details={"page": page.page})
+    return response
+
+
+@bp.route("/costs.csv")
+@permission_required(PATIENTS_READ)
+def costs_csv():
+    """The newest cost rows as CSV."""
+    record_event("costs.export", details={"limit": EXPORT_LIMIT})
+
+    def rows():
+        for r in iter_cost_rows():
+            yield (
+                r.patient_id,
+                r.patient_name,
+                r.month,
+                f"{r.total:.2f}",
+                r.record_count,
+                r.updated_at.isoformat(),
+            )
+
+    return csv_response("costs.csv", COST_HEADER, rows)
