@@ -9,7 +9,7 @@ PORT ?= 5000
 SEED_PASSWORD ?= aikey-demo-2026
 export FLASK_APP := wsgi
 
-.PHONY: run test serve migrate seed lint format bench docker clean help
+.PHONY: run test serve migrate seed lint format bench bench-dashboard docker clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ lint: $(VENV)/.installed-dev  ## Ruff lint and format check
 format: $(VENV)/.installed-dev  ## Ruff format and autofix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+bench-dashboard: $(VENV)/.installed-dev  ## Dashboard benchmark (BENCH_PATIENTS=1000000; needs PostgreSQL + Redis)
+	$(BIN)/python bench/dashboard.py --patients $${BENCH_PATIENTS:-1000000}
 
 docker:  ## Build the Cloud Run image (needs a Docker engine)
 	docker build -t aikey:latest .

@@ -46,7 +46,8 @@ def test_records_newest_first_filtered_and_paginated(doctor, patient):
     first = record_ids(doctor.get(f"/patients/{patient.id}"))
     assert first == [r.id for r in reversed(made)][:20]
     second = record_ids(doctor.get(f"/patients/{patient.id}?page=2"))
-    assert second == [r.id for r in reversed(made)][20:] + [med.id]
+    newest = [r.id for r in reversed(made)]
+    assert second == [*newest[20:], med.id]
     assert record_ids(doctor.get(f"/patients/{patient.id}?kind=medication")) == [med.id]
     window = record_ids(doctor.get(f"/patients/{patient.id}?from=2024-01-10&to=2024-01-12"))
     assert window == [made[11].id, made[10].id, made[9].id]
