@@ -80,11 +80,14 @@ def seed(url: str, patients: int, env: dict) -> None:
 def make_doctor(url: str) -> tuple[str, str]:
     """A doctor account of the benchmark's own, with a fresh password."""
     from webapp import create_app
+    from webapp.config import normalize_database_url
     from webapp.extensions import db
     from webapp.models import Role, User
 
     email, password = "bench.doctor@example.com", secrets.token_urlsafe(12)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "CACHE_TYPE": "NullCache"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": normalize_database_url(url), "CACHE_TYPE": "SimpleCache"}
+    )
     with app.app_context():
         user = db.session.query(User).filter_by(email=email).one_or_none()
         if user is None:

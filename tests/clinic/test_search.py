@@ -96,6 +96,10 @@ def test_sort_orders(doctor, people):
     assert listed_ids(doctor.get("/patients?sort=-name"))[0] == people["anabel"].id
     assert listed_ids(doctor.get("/patients?sort=dob"))[0] == people["jeronimo"].id
     assert listed_ids(doctor.get("/patients?sort=-dob"))[0] == people["anabel"].id
+    # A name filter takes the other path (matches sorted after the search): same orders.
+    for sort in ("name", "-name", "dob", "-dob"):
+        unfiltered = listed_ids(doctor.get(f"/patients?sort={sort}"))
+        assert listed_ids(doctor.get(f"/patients?sort={sort}&name=n")) == unfiltered, sort
 
 
 def test_pages_are_clamped_and_bad_parameters_never_fail(doctor, db):
@@ -133,3 +137,18 @@ def test_every_search_is_audited(doctor, people, db):
     assert event.details["name"] == "Jerónimo" and event.details["dob"] == "1971-02-03"
     assert event.details["matches"] == 1
     assert event.actor_email and event.ip_address == "10.1.2.3" and event.occurred_at
+
+
+def test_a_match_broader_than_the_cap_asks_to_narrow_it(doctor, db, monkeypatch):
+    from webapp.services import patient_search
+
+    monkeypatch.setattr(patient_search, "COUNT_CAP", 3)
+    for family in ("Delta", "Alpha", "Echo", "Charlie", "Bravo"):
+        make_patient("Kim", family)
+    response = doctor.get("/patients?name=kim")
+    html = response.get_data(as_text=True)
+    assert 'id="too-many"' in html and "More than 3 patients match" in html
+    assert len(listed_ids(response)) == 3
+    names = re.findall(r'<a href="/patients/\d+">Kim (\w+)</a>', html)
+    assert names == sorted(names)
+    assert 'id="too-many"' not in doctor.get("/patients?name=kim+alpha").get_data(as_text=True)
