@@ -13,7 +13,7 @@ from webapp.services.paging import Page, clamp_page, parse_page
 
 PER_PAGE = 25
 # A broader match is sorted and paged only this far: the doctor is asked to narrow it instead.
-COUNT_CAP = 500
+COUNT_CAP = 250
 SORTS = {
     "name": (Patient.family_name, Patient.given_name, Patient.id),
     "-name": (Patient.family_name.desc(), Patient.given_name.desc(), Patient.id.desc()),
@@ -139,7 +139,14 @@ def search_patients(query: PatientQuery, per_page: int = PER_PAGE) -> Page:
 def _rows(ids: list[int]) -> list[PatientRow]:
     if not ids:
         return []
-    patients = {p.id: p for p in db.session.scalars(select(Patient).where(Patient.id.in_(ids)))}
+    patients = {
+        row.id: row
+        for row in db.session.execute(
+            select(
+                Patient.id, Patient.given_name, Patient.family_name, Patient.birth_date, Patient.sex
+            ).where(Patient.id.in_(ids))
+        )
+    }
     sources = dict(
         db.session.execute(
             select(
@@ -157,7 +164,7 @@ def _rows(ids: list[int]) -> list[PatientRow]:
         rows.append(
             PatientRow(
                 pid,
-                patient.full_name,
+                f"{patient.given_name} {patient.family_name}".strip(),
                 patient.birth_date,
                 patient.sex,
                 sources.get(pid, 0),
