@@ -1,6 +1,7 @@
 """Patient search, the patient chart and its CSV export."""
 
 from flask import abort, request
+from sqlalchemy.orm import joinedload
 
 from webapp.auth.decorators import permission_required
 from webapp.auth.permissions import PATIENTS_READ
@@ -42,7 +43,8 @@ def patients():
 
 
 def _patient_or_404(patient_id: int) -> Patient:
-    patient = db.session.get(Patient, patient_id)
+    # The identifiers come in the same query: the chart always shows them.
+    patient = db.session.get(Patient, patient_id, options=[joinedload(Patient.identifiers)])
     if patient is None:
         abort(404)
     return patient

@@ -94,9 +94,18 @@ def patient_visits(patient_id: int, flt: RecordFilter, per_page: int = PER_PAGE)
     if flt.errors:
         return Page(items=[], page=1, per_page=per_page, total=0)
     stmt = _statement(patient_id, flt)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    page = clamp_page(flt.page, total, per_page)
-    records = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    # One round trip for the page and the total; a count only when the page is past the end.
+    counted = stmt.add_columns(func.count().over()).limit(per_page)
+    rows = db.session.execute(counted.offset((flt.page - 1) * per_page)).all()
+    page = flt.page
+    if rows:
+        total = rows[0][1]
+    else:
+        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        page = clamp_page(flt.page, total, per_page)
+        if page != flt.page:
+            rows = db.session.execute(counted.offset((page - 1) * per_page)).all()
+    records = [row[0] for row in rows]
     return Page(items=_visits(records), page=page, per_page=per_page, total=total)
 
 
