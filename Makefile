@@ -9,7 +9,7 @@ PORT ?= 5000
 SEED_PASSWORD ?= aikey-demo-2026
 export FLASK_APP := wsgi
 
-.PHONY: run test serve migrate seed ingest demo-exports lint format bench bench-live docker clean help
+.PHONY: run test serve migrate seed ingest demo-exports lint format bench-ingest bench-live bench-dashboard docker clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -68,6 +68,12 @@ format: $(VENV)/.installed-dev  ## Ruff format and autofix
 
 bench-live: $(VENV)/.installed-dev  ## 200 WebSockets on gunicorn: commit-to-screen latency and loss
 	$(BIN)/python bench/live.py
+
+bench-ingest: $(VENV)/.installed-dev  ## flask ingest vs naive Beam vs COPY floor (BENCH_RECORDS=1000000)
+	$(BIN)/python bench/ingest.py --records $${BENCH_RECORDS:-1000000} --memory-check
+
+bench-dashboard: $(VENV)/.installed-dev  ## Dashboard benchmark (BENCH_PATIENTS=1000000; needs PostgreSQL + Redis)
+	$(BIN)/python bench/dashboard.py --patients $${BENCH_PATIENTS:-1000000}
 
 docker:  ## Build the Cloud Run image (needs a Docker engine)
 	docker build -t aikey:latest .

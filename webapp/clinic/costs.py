@@ -1,51 +1,43 @@
-"""Costs by patient and month (minimal: the clinic branch owns the full pages)."""
+"""The cost table across patients and its CSV export."""
 
-from flask import render_template
-from sqlalchemy import select
+from flask import request
 
 from webapp.auth.decorators import permission_required
 from webapp.auth.permissions import PATIENTS_READ
 from webapp.clinic import bp
-from webapp.extensions import db
-from webapp.models import Patient, PatientCost
+from webapp.clinic.responses import csv_response, render_page
 from webapp.services.audit import record_event
+from webapp.services.cost_table import EXPORT_LIMIT, iter_cost_rows, latest_costs_page
+from webapp.services.paging import parse_page
 
-
-def _row(cost: PatientCost, patient: Patient) -> dict:
-    return {
-        "patient_id": cost.patient_id,
-        "month": cost.month,
-        "patient_name": patient.full_name,
-        "total": cost.total_cost,
-        "record_count": cost.record_count,
-        "updated_at": cost.updated_at,
-    }
+COST_HEADER = ("patient_id", "patient", "month", "total_cost", "record_count", "updated_at")
 
 
 @bp.route("/costs")
 @permission_required(PATIENTS_READ)
 def costs():
-    """Monthly costs, most recently changed first, updated live."""
-    stmt = (
-        select(PatientCost, Patient)
-        .join(Patient, Patient.id == PatientCost.patient_id)
-        .order_by(PatientCost.updated_at.desc(), PatientCost.id.desc())
-    )
-    page = db.paginate(stmt, per_page=50, error_out=False, count=True)
-    page.items = [_row(cost, patient) for cost, patient in page.items]
-    record_event("costs.list", details={"page": page.page})
-    return render_template("clinic/costs.html", page=page)
+    """The most recently updated monthly costs across patients, newest first."""
+    page = latest_costs_page(parse_page(request.args.get("page")))
+    response = render_page("clinic/costs.html", "cost_table", page=page, limit=EXPORT_LIMIT)
+    record_event("costs.view", details={"page": page.page})
+    return response
 
 
-@bp.route("/patients/<int:patient_id>")
+@bp.route("/costs.csv")
 @permission_required(PATIENTS_READ)
-def chart(patient_id: int):
-    """One patient's monthly costs, updated live."""
-    patient = db.get_or_404(Patient, patient_id)
-    months = db.session.scalars(
-        select(PatientCost)
-        .where(PatientCost.patient_id == patient_id)
-        .order_by(PatientCost.month.desc())
-    ).all()
-    record_event("patient.chart", patient_id=patient_id)
-    return render_template("clinic/chart.html", patient=patient, months=months)
+def costs_csv():
+    """The newest cost rows as CSV."""
+    record_event("costs.export", details={"limit": EXPORT_LIMIT})
+
+    def rows():
+        for r in iter_cost_rows():
+            yield (
+                r.patient_id,
+                r.patient_name,
+                r.month,
+                f"{r.total:.2f}",
+                r.record_count,
+                r.updated_at.isoformat(),
+            )
+
+    return csv_response("costs.csv", COST_HEADER, rows)

@@ -6,19 +6,8 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.live.hub import Push
 from webapp.models import Patient, PatientCost
+from webapp.services.cost_table import row_of
 from webapp.services.live_events import CostChange
-
-
-def cost_row(cost: PatientCost, patient: Patient) -> dict:
-    """The context `clinic/_cost_row.html` expects as `row`."""
-    return {
-        "patient_id": cost.patient_id,
-        "month": cost.month,
-        "patient_name": patient.full_name,
-        "total": cost.total_cost,
-        "record_count": cost.record_count,
-        "updated_at": cost.updated_at,
-    }
 
 
 def chart_month(cost: PatientCost) -> dict:
@@ -62,7 +51,7 @@ def render_pushes(app: Flask, changes: list[CostChange], own_session: bool) -> l
                     Push(
                         patient_id=cost.patient_id,
                         costs_html=_oob(
-                            "clinic/_cost_row.html", "cost-rows", new, row=cost_row(cost, patient)
+                            "clinic/_cost_row.html", "cost-rows", new, row=row_of(cost, patient)
                         ),
                         chart_html=_oob(
                             "clinic/_chart_cost_row.html",

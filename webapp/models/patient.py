@@ -17,6 +17,14 @@ class Patient(db.Model):
         Index("ix_patient_family_given", "family_name", "given_name"),
         Index("ix_patient_match_key", "match_key"),
         Index("ix_patient_birth_date", "birth_date"),
+        Index("ix_patient_name_order", "family_name", "given_name", "id"),
+        # Substring search on the folded name (migration 0005 adds pg_trgm).
+        Index(
+            "ix_patient_search_name_trgm",
+            "search_name",
+            postgresql_using="gin",
+            postgresql_ops={"search_name": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

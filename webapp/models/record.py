@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -30,6 +31,14 @@ class MedicalRecord(db.Model):
         UniqueConstraint("source_system", "source_record_id"),
         Index("ix_medical_record_patient_date", "patient_id", "record_date"),
         Index("ix_medical_record_patient_month", "patient_id", "month"),
+        # Partial: only duplicates are looked up by it, and a full index tempts the planner
+        # into reading every record for "duplicate_of_id IS NULL".
+        Index(
+            "ix_medical_record_duplicate_of_id",
+            "duplicate_of_id",
+            postgresql_where=text("duplicate_of_id IS NOT NULL"),
+            sqlite_where=text("duplicate_of_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,7 +59,7 @@ class MedicalRecord(db.Model):
     source_position: Mapped[str | None] = mapped_column(String(60))
     # Set when another source already reported the same visit: shown once, counted once.
     duplicate_of_id: Mapped[int | None] = mapped_column(
-        ForeignKey("medical_record.id", ondelete="SET NULL"), index=True
+        ForeignKey("medical_record.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
@@ -67,6 +76,7 @@ class PatientCost(db.Model):
     __table_args__ = (
         UniqueConstraint("patient_id", "month"),
         Index("ix_patient_cost_updated_at", "updated_at"),
+        Index("ix_patient_cost_updated_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

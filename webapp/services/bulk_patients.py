@@ -121,6 +121,13 @@ def _copy(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
     )
 
 
+def _refresh_statistics() -> None:
+    # Without fresh statistics the planner believes the growing tables are still tiny and
+    # recompute_costs scans every record loaded so far: each batch then costs more than the last.
+    db.session.execute(text("ANALYZE patient, patient_identifier, medical_record, patient_cost"))
+    db.session.commit()
+
+
 def _executemany(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
     db.session.execute(insert(model), [dict(zip(columns, row, strict=True)) for row in rows])
 
@@ -136,6 +143,7 @@ def add_patients(
     end = end or date.today()
     use_copy = db.session.get_bind().dialect.name == "postgresql"
     first_id = _reserve_ids(count)
+    analyzed_at = BATCH // 2
     for start in range(0, count, BATCH):
         size = min(BATCH, count - start)
         patients, records, identifiers = _rows(
@@ -151,6 +159,9 @@ def add_patients(
             _executemany(MedicalRecord, RECORD_COLUMNS, records)
         recompute_costs(range(first_id + start, first_id + start + size))
         db.session.commit()
+        if use_copy and start + size >= analyzed_at * 2:
+            _refresh_statistics()
+            analyzed_at = start + size
         if progress:
             progress(size)
     return [first_id, first_id + count - 1]
