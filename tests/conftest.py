@@ -1,6 +1,9 @@
 """Fixtures shared by the whole suite: a real PostgreSQL database and Redis, app and clients."""
 
+import atexit
 import secrets
+import shutil
+import tempfile
 
 import pytest
 from flask_migrate import upgrade
@@ -11,6 +14,7 @@ from tests.support.pages import csrf_token
 from webapp import MIGRATIONS_DIR, create_app
 from webapp.extensions import cache
 from webapp.extensions import db as database
+from webapp.services import run_worker
 from webapp.services.seeding import seed_reference_data
 
 
@@ -19,6 +23,10 @@ def pytest_sessionstart(session):
     problems = [p for p in (services.check_postgres(), services.check_redis()) if p]
     if problems:
         pytest.exit("\n".join(problems) + "\nStart them (see README, 'Tests').", returncode=3)
+
+
+STORAGE_ROOT = tempfile.mkdtemp(prefix="aikey-test-storage-")
+atexit.register(shutil.rmtree, STORAGE_ROOT, ignore_errors=True)
 
 
 def app_settings(database_url: str, **overrides) -> dict:
@@ -32,6 +40,8 @@ def app_settings(database_url: str, **overrides) -> dict:
         "CACHE_REDIS_URL": services.redis_url(),
         "CACHE_KEY_PREFIX": f"aikey-test-{secrets.token_hex(4)}:",
         "SERVER_NAME": None,
+        # Never the project's own var/storage: runs started by tests must find only test files.
+        "STORAGE_URI": STORAGE_ROOT,
     }
     config.update(overrides)
     return config
@@ -75,6 +85,8 @@ def data_app(settings):
 @pytest.fixture
 def db(data_app):
     """An emptied database holding only reference data, inside an app context."""
+    # A run a previous test started in the background must not write into this test's data.
+    run_worker.wait_for_all()
     with data_app.app_context():
         tables = ", ".join(
             t.name for t in database.metadata.sorted_tables if t.name != "alembic_version"

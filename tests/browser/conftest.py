@@ -66,3 +66,5 @@ def sign_in(page, email: str, password: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    # The next page's deferred scripts (htmx) must run before a test types into it.
+    page.wait_for_load_state("load")

@@ -32,3 +32,9 @@ def submit(app: Flask, run_id: str) -> threading.Thread:
 def running_thread(run_id: str) -> threading.Thread | None:
     """The worker thread of a run started by this process, while it lives."""
     return _threads.get(run_id)
+
+
+def wait_for_all(timeout: float = 120.0) -> None:
+    """Block until every run started by this process has finished (tests, shutdown)."""
+    for thread in list(_threads.values()):
+        thread.join(timeout)
