@@ -61,6 +61,8 @@ def ingest_command(uris: tuple[str, ...], source_system: str | None) -> None:
 
     def on_progress(count: int) -> None:
         nonlocal bar
+        if not sys.stderr.isatty():
+            return  # a bar drawn into a log file is noise; the summary follows
         if bar is None:
             total = ingestion.load_progress_total(run.output_uri)
             bar = click.progressbar(length=total, label="  Records", file=sys.stderr)
