@@ -24,5 +24,7 @@ RUN useradd --create-home --uid 10001 aikey && mkdir -p instance && chown aikey 
 USER aikey
 
 EXPOSE 8080
+# --worker-connections = --threads: a worker accepts only the sockets it has threads for and
+# leaves the rest to the other worker, instead of queueing them behind endless WebSockets.
 CMD exec gunicorn --bind ":${PORT}" --worker-class gthread --workers 2 --threads 128 \
-    --timeout 0 --graceful-timeout 20 --access-logfile - wsgi:app
+    --worker-connections 128 --timeout 0 --graceful-timeout 20 --access-logfile - wsgi:app
