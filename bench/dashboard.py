@@ -13,7 +13,6 @@ import os
 import random
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -28,6 +27,9 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.server import free_port, gunicorn_command  # noqa: E402
+
 BIN = Path(sys.executable).parent
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/aikey_bench"
 NAMES = ("jeronimo", "farias", "ana garcia", "muller", "tomas", "zoe xu", "ibanez", "keiko")
@@ -111,27 +113,9 @@ def samples(url: str) -> tuple[list[int], list[str]]:
     return [pid for pid, _ in rows], [birth.isoformat() for _, birth in rows]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
-    """gunicorn as in the Dockerfile (gthread, 2 workers, 32 threads) on a loopback port."""
-    command = [
-        str(BIN / "gunicorn"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--worker-class",
-        "gthread",
-        "--workers",
-        "2",
-        "--threads",
-        "32",
-        "wsgi:app",
-    ]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    """gunicorn exactly as the Dockerfile runs it, on a loopback port."""
+    server = subprocess.Popen(gunicorn_command(port), cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
@@ -262,7 +246,7 @@ def main(argv=None) -> None:
             print(f"  measured {name}: {len(lat)} requests", flush=True)
         print(
             f"\n{args.patients:,} patients, {args.clients} clients, {args.seconds:.0f} s each, "
-            f"gunicorn gthread 2x32 on 127.0.0.1:{port}, {os.cpu_count()} CPUs"
+            f"gunicorn (Dockerfile CMD) on 127.0.0.1:{port}, {os.cpu_count()} CPUs"
         )
         report(results)
     finally:

@@ -10,7 +10,6 @@ import argparse
 import contextlib
 import os
 import re
-import shlex
 import socket
 import statistics
 import subprocess
@@ -26,24 +25,11 @@ from simple_websocket import Client, ConnectionClosed
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.server import free_port, gunicorn_command  # noqa: E402
 from tests.support import services  # noqa: E402
 
 PASSWORD = "bench-password-2026"
 ROW = re.compile(r'id="cost-(\d+)-(\d{4}-\d{2})"')
-
-
-def gunicorn_command(port: int) -> list[str]:
-    """The Dockerfile's CMD with the port filled in."""
-    dockerfile = (ROOT / "Dockerfile").read_text()
-    cmd = dockerfile.split("CMD exec ", 1)[1].replace("\\\n", " ").split("\n")[0]
-    cmd = cmd.replace('":${PORT}"', f"127.0.0.1:{port}").replace("--access-logfile -", "")
-    return [str(Path(sys.executable).parent / "gunicorn"), *shlex.split(cmd)[1:]]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def prepare(env: dict) -> None:
