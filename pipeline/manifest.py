@@ -1,7 +1,11 @@
-"""Build the _SUCCESS manifest from merged per-file stats once the pipeline has finished."""
+"""Build the _SUCCESS manifest from merged per-file stats; write it as the pipeline's last step."""
 
+import json
 from datetime import UTC, datetime
 
+import apache_beam as beam
+
+from pipeline.sinks import remove_dir, write_bytes
 from pipeline.stats import merge_into
 
 OUTPUT_FILES = {
@@ -54,3 +58,31 @@ def build_manifest(run_id, output, specs, stats_by_file, line_counts):
         "inputs": inputs,
         "outputs": dict(OUTPUT_FILES, manifest=SUCCESS),
     }
+
+
+def manifest_path(params):
+    """<output>/_SUCCESS for a RunParams; call at run time only."""
+    return "/".join([params.output(), SUCCESS])
+
+
+class WriteManifestDoFn(beam.DoFn):
+    """The run's last step: write <output>/_SUCCESS, then remove the temp folder.
+
+    Its side inputs are every writer's (file name, line count), emitted only once that file is
+    complete, the merged stats and the discovered specs; a runner starts this step only when all
+    of them are computed, so _SUCCESS cannot appear before any output file is finished.
+    """
+
+    def __init__(self, params):
+        super().__init__()
+        self.params = params
+
+    def process(self, _, line_counts, stats, specs):
+        by_name = dict(line_counts)
+        counts = {tag: by_name[name] for tag, name in OUTPUT_FILES.items()}
+        specs = sorted(specs, key=lambda spec: spec["uri"])
+        manifest = build_manifest(self.params.run_id(), self.params.output(), specs, stats, counts)
+        data = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
+        write_bytes(manifest_path(self.params), data)
+        remove_dir(self.params.tmp_dir())
+        yield manifest["counts"]

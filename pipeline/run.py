@@ -1,7 +1,12 @@
-"""Driver: discover inputs, run the Beam pipeline, then write the _SUCCESS manifest last.
+"""Driver: build the Beam pipeline, run it, and return the _SUCCESS manifest it wrote last.
 
 python -m pipeline.run --input URI_OR_GLOB [--input ...] --output URI
     [--source-system NAME] [--run-id ID] [beam options, e.g. --runner DataflowRunner ...]
+
+Everything that depends on the inputs happens inside the pipeline at run time (deleting a stale
+_SUCCESS, discovering the files, writing _SUCCESS), so the same graph works as a Dataflow classic
+template: build it with --template_location and no --input/--output/--run-id, and launch it with
+the parameters input (comma-separated), output, run_id and optionally source_system.
 """
 
 import argparse
@@ -19,33 +24,69 @@ from apache_beam.options.pipeline_options import (
     SetupOptions,
     StandardOptions,
 )
+from apache_beam.pvalue import AsList, AsSingleton
 
 from pipeline.discovery import expand_inputs
-from pipeline.manifest import OUTPUT_FILES, SUCCESS, build_manifest
+from pipeline.manifest import OUTPUT_FILES, SUCCESS, WriteManifestDoFn, manifest_path
+from pipeline.params import AikeyOptions, RunParams, static
 from pipeline.parse import PATIENTS, RECORDS, REJECTS, STATS, TOTALS
-from pipeline.sinks import WriteNdjson, join, read_json, write_bytes
+from pipeline.sinks import WriteNdjson, delete_if_exists, join, read_json
 from pipeline.stats import MergeStatsFn
 from pipeline.transforms import ControlTotals, ParseFiles
+
+TEMPLATE_PARAMETERS = ("input", "output", "run_id", "source_system")
 
 
 @dataclass
 class Plan:
-    """What a constructed pipeline will read and write."""
+    """What a constructed pipeline will read and write; None where only known at run time."""
 
-    run_id: str
-    output: str
-    tmp_dir: str
-    specs: list
+    run_id: str | None
+    output: str | None
+    tmp_dir: str | None
+    params: RunParams
+    template: bool = False
 
 
 def parse_args(argv):
     """Split argv into this pipeline's flags and the Beam options that remain."""
     parser = argparse.ArgumentParser(prog="python -m pipeline.run", description=__doc__)
-    parser.add_argument("--input", action="append", required=True, help="file, glob or folder")
-    parser.add_argument("--output", required=True, help="output folder (local or gs://)")
-    parser.add_argument("--source-system", default=None, help="override the source system")
-    parser.add_argument("--run-id", default=None, help="defaults to a UTC timestamp + random")
-    return parser.parse_known_args(argv)
+    parser.add_argument("--input", action="append", help="file, glob or folder (repeatable)")
+    parser.add_argument("--output", default=None, help="output folder (local or gs://)")
+    parser.add_argument(
+        "--source-system",
+        "--source_system",
+        dest="source_system",
+        default=None,
+        help="override the source system",
+    )
+    parser.add_argument(
+        "--run-id",
+        "--run_id",
+        dest="run_id",
+        default=None,
+        help="defaults to a UTC timestamp + random",
+    )
+    known, beam_args = parser.parse_known_args(argv)
+    template = PipelineOptions(beam_args).view_as(GoogleCloudOptions).template_location
+    if template:
+        baked = [
+            flag
+            for flag, value in (
+                ("--input", known.input),
+                ("--output", known.output),
+                ("--run-id", known.run_id),
+            )
+            if value
+        ]
+        if baked:
+            parser.error(
+                f"{', '.join(baked)}: with --template_location these are template parameters "
+                "(input, output, run_id) given at launch; do not fix them at build time"
+            )
+    elif not known.input or not known.output:
+        parser.error("--input and --output are required (unless building a template)")
+    return known, beam_args
 
 
 def _default_runner(options):
@@ -80,70 +121,94 @@ def _honour_no_auth(options):
         logging.warning("--no_auth: could not pre-empt Beam's credential lookup", exc_info=True)
 
 
+def _clear_stale_success(_, params):
+    # A loader must never pair an old _SUCCESS with half-written new files.
+    delete_if_exists(manifest_path(params))
+
+
+def _discover(_, params):
+    return expand_inputs(params.inputs(), params.source_system())
+
+
 def build_pipeline(argv=None, save_main_session=True):
-    """Construct (but do not run) the pipeline; returns (beam.Pipeline, Plan)."""
+    """Construct (but do not run) the pipeline; returns (beam.Pipeline, Plan).
+
+    Reads no input and touches no network: with --template_location the run parameters stay
+    RuntimeValueProviders, read only by the running job.
+    """
     known, beam_args = parse_args(argv)
     options = PipelineOptions(beam_args)
     options.view_as(SetupOptions).save_main_session = save_main_session
-    run_id = known.run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
-    output = known.output.rstrip("/")
-    plan = Plan(run_id, output, join(output, f"_tmp-{run_id}"), [])
-    # Discovery runs before the pipeline exists; gs:// access must already see these options
-    # (credentials, --no_auth, endpoints).
+    if options.view_as(GoogleCloudOptions).template_location:
+        runtime = options.view_as(AikeyOptions)
+        source = static(known.source_system) if known.source_system else runtime.source_system
+        params = RunParams(runtime.input, runtime.output, runtime.run_id, source)
+        plan = Plan(None, None, None, params, template=True)
+    else:
+        run_id = known.run_id or (
+            datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+        )
+        params = RunParams(
+            static(list(known.input)),
+            static(known.output),
+            static(run_id),
+            static(known.source_system),
+        )
+        plan = Plan(run_id, params.output(), params.tmp_dir(), params)
+    # In-process runs read gs:// with these options (credentials, --no_auth, endpoints).
     FileSystems.set_options(options)
     _honour_no_auth(options)
-    plan.specs = expand_inputs(known.input, known.source_system)
     pipeline = beam.Pipeline(runner=_default_runner(options), options=options)
-    parsed = (
+    specs = (
         pipeline
-        | "File specs" >> beam.Create(plan.specs, reshuffle=False)
-        | "Parse files" >> ParseFiles()
+        | "Start" >> beam.Create([None], reshuffle=False)
+        | "Clear stale _SUCCESS" >> beam.Map(_clear_stale_success, params)
+        | "Discover inputs" >> beam.FlatMap(_discover, params)
     )
-    for tag in (PATIENTS, RECORDS, REJECTS):
-        parsed[tag] | f"Write {tag}" >> WriteNdjson(output, OUTPUT_FILES[tag], plan.tmp_dir)
-    (
+    # ParseFiles begins with a Reshuffle, so the discovered files are parsed in parallel.
+    parsed = specs | "Parse files" >> ParseFiles()
+    output, tmp_dir = params.output_provider(), params.tmp_dir_provider()
+    written = [
+        parsed[tag] | f"Write {tag}" >> WriteNdjson(output, OUTPUT_FILES[tag], tmp_dir)
+        for tag in (PATIENTS, RECORDS, REJECTS)
+    ]
+    written.append(
         parsed[TOTALS]
         | "Control totals" >> ControlTotals()
-        | "Write totals" >> WriteNdjson(output, OUTPUT_FILES[TOTALS], plan.tmp_dir)
+        | "Write totals" >> WriteNdjson(output, OUTPUT_FILES[TOTALS], tmp_dir)
     )
-    stats_path = join(plan.tmp_dir, "stats.json")
-    (
+    stats = (
         parsed[STATS]
         | "All stats" >> beam.Flatten()
         | "Merge stats" >> beam.CombineGlobally(MergeStatsFn())
-        | "Write stats" >> beam.Map(lambda s: write_bytes(stats_path, json.dumps(s).encode()))
+    )
+    line_counts = tuple(written) | "Line counts" >> beam.Flatten()
+    # Last step: runs only when every side input is complete, i.e. every file is written.
+    (
+        pipeline
+        | "Finish" >> beam.Create([None], reshuffle=False)
+        | "Write _SUCCESS"
+        >> beam.ParDo(
+            WriteManifestDoFn(params),
+            line_counts=AsList(line_counts),
+            stats=AsSingleton(stats),
+            specs=AsList(specs),
+        )
     )
     return pipeline, plan
 
 
 def run(argv=None, save_main_session=True):
-    """Run the pipeline to completion and return the manifest written to <output>/_SUCCESS."""
+    """Run the pipeline to completion and return the manifest it wrote to <output>/_SUCCESS.
+
+    With --template_location this only creates the template and returns None.
+    """
     pipeline, plan = build_pipeline(argv, save_main_session)
-    success = join(plan.output, SUCCESS)
-    # A loader must never pair an old _SUCCESS with half-written new files.
-    if FileSystems.exists(success):
-        FileSystems.delete([success])
     result = pipeline.run()
+    if plan.template:
+        return None
     result.wait_until_finish()
-    stats = read_json(join(plan.tmp_dir, "stats.json"))
-    counts = {
-        tag: read_json(join(plan.tmp_dir, f"{name}.count"))["lines"]
-        for tag, name in OUTPUT_FILES.items()
-    }
-    manifest = build_manifest(plan.run_id, plan.output, plan.specs, stats, counts)
-    write_bytes(success, json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
-    _cleanup(plan.tmp_dir)
-    return manifest
-
-
-def _cleanup(tmp_dir):
-    try:
-        matches = FileSystems.match([join(tmp_dir, "*")])[0].metadata_list
-        FileSystems.delete([m.path for m in matches])
-        if "://" not in tmp_dir:
-            FileSystems.delete([tmp_dir])
-    except Exception:  # leftover temp files are harmless; never fail a finished run for them
-        logging.warning("could not remove %s", tmp_dir, exc_info=True)
+    return read_json(join(plan.output, SUCCESS))
 
 
 def run_pipeline(inputs, output, source_system=None, run_id=None, extra_args=None):
@@ -159,4 +224,8 @@ def run_pipeline(inputs, output, source_system=None, run_id=None, extra_args=Non
 
 if __name__ == "__main__":
     logging.getLogger().setLevel(logging.INFO)
-    print(json.dumps(run()["counts"], indent=2))
+    manifest = run()
+    if manifest is None:
+        print("template created; launch parameters: " + ", ".join(TEMPLATE_PARAMETERS))
+    else:
+        print(json.dumps(manifest["counts"], indent=2))

@@ -1,10 +1,17 @@
-"""Write batches of JSON lines to one file at an exact name (local or gs://), via temp shards."""
+"""Write batches of JSON lines to one file at an exact name (local or gs://), via temp shards.
+
+Folders may be given as a str or a ValueProvider (a template's runtime parameter); they are read
+only while the pipeline runs, never when it is constructed.
+"""
 
 import json
+import logging
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.transforms.window import GlobalWindows
+
+from pipeline.params import resolve
 
 COPY_CHUNK = 8 * 1024 * 1024
 
@@ -29,6 +36,24 @@ def read_json(path):
         return json.loads(handle.read().decode("utf-8"))
 
 
+def delete_if_exists(path):
+    """Delete one file if it is there."""
+    if FileSystems.exists(path):
+        FileSystems.delete([path])
+
+
+def remove_dir(folder):
+    """Remove a temp folder and what is left in it; never fails (leftovers are harmless)."""
+    try:
+        matches = FileSystems.match([join(folder, "*")])[0].metadata_list
+        if matches:
+            FileSystems.delete([m.path for m in matches])
+        if "://" not in folder and FileSystems.exists(folder):
+            FileSystems.delete([folder])
+    except Exception:
+        logging.warning("could not remove %s", folder, exc_info=True)
+
+
 class WriteShardsDoFn(beam.DoFn):
     """Append byte batches (or single str lines) to one temp shard per bundle; emit its path."""
 
@@ -45,7 +70,7 @@ class WriteShardsDoFn(beam.DoFn):
             # Bundle ids are not exposed; a random suffix keeps retried bundles from colliding.
             import uuid
 
-            self.path = join(self.tmp_dir, f"{self.name}-{uuid.uuid4().hex}.part")
+            self.path = join(resolve(self.tmp_dir), f"{self.name}-{uuid.uuid4().hex}.part")
             self.handle = FileSystems.create(self.path, mime_type="application/x-ndjson")
         if isinstance(lines, str):
             lines = (lines + "\n").encode("utf-8")
@@ -66,24 +91,27 @@ def _count_lines(path):
 
 
 class ConcatShardsDoFn(beam.DoFn):
-    """Concatenate the committed shards into the final file and note its line count."""
+    """Concatenate the committed shards into the final file; emit (file name, line count).
 
-    def __init__(self, final_path, count_path):
+    The element is emitted only once the final file is complete, so a step that takes it as a
+    side input runs after the file exists.
+    """
+
+    def __init__(self, output, name):
         super().__init__()
-        self.final_path, self.count_path = final_path, count_path
+        self.output, self.name = output, name
 
     def process(self, shard_paths):
+        final_path = join(resolve(self.output), self.name)
         if len(shard_paths) == 1:
             # One shard (the usual case for one big input file): a rename, not a 400 MB copy.
             lines = _count_lines(shard_paths[0])
-            if FileSystems.exists(self.final_path):
-                FileSystems.delete([self.final_path])
-            FileSystems.rename(list(shard_paths), [self.final_path])
-            write_bytes(self.count_path, json.dumps({"lines": lines}).encode("utf-8"))
-            yield self.final_path
+            delete_if_exists(final_path)
+            FileSystems.rename(list(shard_paths), [final_path])
+            yield self.name, lines
             return
         lines = 0
-        out = FileSystems.create(self.final_path, mime_type="application/x-ndjson")
+        out = FileSystems.create(final_path, mime_type="application/x-ndjson")
         try:
             for path in sorted(shard_paths):
                 with FileSystems.open(path) as src:
@@ -92,22 +120,23 @@ class ConcatShardsDoFn(beam.DoFn):
                         out.write(chunk)
         finally:
             out.close()
-        write_bytes(self.count_path, json.dumps({"lines": lines}).encode("utf-8"))
         if shard_paths:
             FileSystems.delete(list(shard_paths))
-        yield self.final_path
+        yield self.name, lines
 
 
 class WriteNdjson(beam.PTransform):
-    """Write one PCollection (or a tuple of them) of JSON-line batches to `<output>/<name>`."""
+    """Write one PCollection (or a tuple of them) of JSON-line batches to `<output>/<name>`.
+
+    `output` and `tmp_dir` are folders given as str or ValueProvider. Returns a PCollection
+    with the single element (name, line count), emitted once the file is complete.
+    """
 
     def __init__(self, output, name, tmp_dir):
         super().__init__()
         self.output, self.name, self.tmp_dir = output, name, tmp_dir
 
     def expand(self, batches):
-        final = join(self.output, self.name)
-        count = join(self.tmp_dir, f"{self.name}.count")
         parts = batches if isinstance(batches, tuple) else (batches,)
         shards = [
             part | f"Write shards {i}" >> beam.ParDo(WriteShardsDoFn(self.tmp_dir, self.name))
@@ -117,5 +146,5 @@ class WriteNdjson(beam.PTransform):
             shards
             | "All shards" >> beam.Flatten()
             | "Collect shards" >> beam.combiners.ToList()
-            | "Concatenate" >> beam.ParDo(ConcatShardsDoFn(final, count))
+            | "Concatenate" >> beam.ParDo(ConcatShardsDoFn(self.output, self.name))
         )

@@ -1,4 +1,5 @@
-"""The driver end to end: five output files, _SUCCESS last with a correct manifest."""
+"""The driver end to end: five output files, _SUCCESS last with a correct manifest; the same
+graph built as a Dataflow classic template, run with launch-time parameters."""
 
 import json
 import shutil
@@ -8,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from apache_beam.options.pipeline_options import GoogleCloudOptions, StandardOptions
+from apache_beam.options.value_provider import RuntimeValueProvider
+from apache_beam.runners.dataflow.internal import apiclient
 from conftest import write_file
 
 from pipeline.discovery import source_of
-from pipeline.run import build_pipeline, run_pipeline
+from pipeline.run import TEMPLATE_PARAMETERS, build_pipeline, run_pipeline
 
 OUTPUTS = {"patients.ndjson", "records.ndjson", "rejects.ndjson", "totals.ndjson", "_SUCCESS"}
 
@@ -144,3 +147,110 @@ def test_dataflow_validation_rejects_placeholder_project(tmp_path):
     argv += [*DATAFLOW, "--project", "p", "--temp_location", "gs://b/t"]
     with pytest.raises(ValueError, match="Invalid Project ID"):
         build_pipeline(argv, save_main_session=False)
+
+
+TEMPLATE = [*DATAFLOW, "--project", "aikey-test", "--temp_location", "gs://aikey-tmp/t"]
+TEMPLATE += ["--template_location", "gs://aikey-templates/ingest"]
+
+
+def test_template_build_reads_no_parameter_at_construction(monkeypatch):
+    # Outside a running job RuntimeValueProvider.get() raises: any read at construction fails.
+    monkeypatch.setattr(RuntimeValueProvider, "runtime_options", None)
+    pipeline, plan = build_pipeline(TEMPLATE, save_main_session=False)
+    assert plan.template and (plan.run_id, plan.output, plan.tmp_dir) == (None, None, None)
+    labels = {t.unique_name for t in pipeline.to_runner_api().components.transforms.values()}
+    assert {"Discover inputs", "Parse files", "Write records", "Write _SUCCESS"} <= labels
+    # --dry_run builds the Dataflow job without submitting it; the options the template file
+    # would carry declare the launch parameters with no value baked in.
+    job = pipeline.run().job
+    environment = apiclient.Environment(
+        [], job.options, "1", "gs://aikey-staging/staging/pipeline.pb", job.proto_pipeline
+    )
+    options = environment.proto.sdk_pipeline_options["options"]
+    # The parameters webapp/services/dataflow.py sends (input, output, run_id) and source_system.
+    assert {k: options[k] for k in TEMPLATE_PARAMETERS} == dict.fromkeys(TEMPLATE_PARAMETERS)
+    assert set(TEMPLATE_PARAMETERS) == {"input", "output", "run_id", "source_system"}
+
+
+@pytest.mark.parametrize("flag", [["--input", "gs://b/in"], ["--output", "gs://b/o"]])
+def test_template_build_refuses_fixed_inputs_or_output(flag):
+    with pytest.raises(SystemExit):
+        build_pipeline(TEMPLATE + flag, save_main_session=False)
+
+
+def test_local_run_requires_input_and_output():
+    with pytest.raises(SystemExit):
+        build_pipeline(["--output", "/tmp/x"], save_main_session=False)
+
+
+_SET_RUNTIME_OPTIONS = RuntimeValueProvider.set_runtime_options.__func__
+
+
+def _launch_with(monkeypatch, parameters):
+    """Make the in-process runner see template launch parameters, as Dataflow workers do.
+
+    The runner resets the runtime options when it starts; on Dataflow the worker sets them from
+    the job's options, into which the launch parameters were merged.
+    """
+
+    def with_parameters(cls, options):
+        _SET_RUNTIME_OPTIONS(cls, {**(options or {}), **parameters})
+
+    monkeypatch.setattr(RuntimeValueProvider, "set_runtime_options", classmethod(with_parameters))
+
+
+def test_template_graph_runs_with_runtime_parameters_and_writes_success_itself(
+    tmp_path, monkeypatch
+):
+    legacy = write_file(
+        tmp_path / "a" / "legacy",
+        "x.csv",
+        "1,7,2024-01-02,Flu,Rest,P,10.00,n,x,y\n2,7,2024-01-09,Flu,Rest,P,x,n,x,y\n",
+    )
+    patient = {"resourceType": "Patient", "id": "p1", "birthDate": "2000-01-02", "gender": "male"}
+    fhir = write_file(tmp_path / "b" / "hosp", "Patient.ndjson", json.dumps(patient) + "\n")
+    out = tmp_path / "output" / "run-7"
+    write_file(out, "_SUCCESS", "{}")  # stale
+    # The template graph (no --runner: it runs on the in-process runner, not Dataflow).
+    monkeypatch.setattr(RuntimeValueProvider, "runtime_options", None)
+    pipeline, plan = build_pipeline(["--template_location", "unused-here"], save_main_session=False)
+    assert plan.template and plan.output is None
+    _launch_with(
+        monkeypatch,
+        {"input": f"{legacy.parent},{fhir}", "output": str(out), "run_id": "run-7"},
+    )
+    # No driver post-processing: only the pipeline itself runs.
+    pipeline.run().wait_until_finish()
+    assert {p.name for p in out.iterdir()} == OUTPUTS
+    manifest = json.loads((out / "_SUCCESS").read_text(encoding="utf-8"))
+    assert (manifest["run_id"], manifest["output"]) == ("run-7", str(out))
+    counts = manifest["counts"]
+    assert (counts["files"], counts["rows_read"], counts["records"]) == (2, 3, 1)
+    assert (counts["patients"], counts["rejected"], counts["totals"]) == (1, 1, 1)
+    assert counts["rejected_by_reason"] == {"bad_cost": 1}
+    assert manifest["line_counts"] == {"patients": 1, "records": 1, "rejects": 1, "totals": 1}
+    assert [(i["uri"], i["source_system"], i["format"]) for i in manifest["inputs"]] == [
+        (str(legacy), "legacy", "legacy_csv"),
+        (str(fhir), "hosp", "fhir_ndjson"),
+    ]
+    assert [r["source_record_id"] for r in read_lines(out / "records.ndjson")] == ["x.csv#1"]
+    assert len(read_lines(out / "totals.ndjson")) == 1
+
+    # Relaunch with source_system and without run_id: the run id falls back to the folder name.
+    pipeline, _ = build_pipeline(["--template_location", "unused-here"], save_main_session=False)
+    _launch_with(monkeypatch, {"input": str(legacy), "output": f"{out}/", "source_system": "s"})
+    pipeline.run().wait_until_finish()
+    assert {p.name for p in out.iterdir()} == OUTPUTS
+    again = json.loads((out / "_SUCCESS").read_text(encoding="utf-8"))
+    assert (again["run_id"], again["output"]) == ("run-7", str(out))
+    assert [(i["uri"], i["source_system"]) for i in again["inputs"]] == [(str(legacy), "s")]
+    assert again["line_counts"]["patients"] == 0
+
+
+def test_stale_success_is_deleted_by_the_job_before_inputs_are_read(tmp_path):
+    out = tmp_path / "out"
+    write_file(out, "_SUCCESS", "{}")
+    # Discovery fails inside the job (no such input), after its first step removed _SUCCESS.
+    with pytest.raises(Exception, match="no input files match"):
+        run_pipeline([str(tmp_path / "missing")], str(out), run_id="r")
+    assert not (out / "_SUCCESS").exists()
