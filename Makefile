@@ -56,7 +56,8 @@ demo-exports: $(VENV)/.installed-run  ## Write demo export files in all three fo
 	@$(BIN)/flask demo-exports
 
 serve: $(VENV)/.installed-run  ## Serve with gunicorn as the Dockerfile does
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --worker-class gthread --workers 2 --threads 32 wsgi:app
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --worker-class gthread --workers 2 --threads 128 \
+		--worker-connections 128 --timeout 0 wsgi:app
 
 lint: $(VENV)/.installed-dev  ## Ruff lint and format check
 	$(BIN)/ruff check .
