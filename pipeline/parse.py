@@ -12,7 +12,7 @@ from pipeline.canonical import dumps, encode_lines, patient_key, reject
 from pipeline.fhir import parse_bundle, parse_ndjson
 from pipeline.legacy import parse_legacy
 from pipeline.readers import detect_format, open_binary, sniff
-from pipeline.stats import bump, new_stats
+from pipeline.stats import bump, merge_totals, new_stats
 from pipeline.synthea_csv import parse_synthea
 
 RECORDS, PATIENTS, REJECTS, TOTALS, STATS, PENDING, FACTS = (
@@ -129,6 +129,7 @@ class ParseFileDoFn(beam.DoFn):
                     line, key, amount = row
                 else:
                     line, key, amount = dumps(row), total_key(row), cents(row)
+                # Inlined rather than merge_totals: this runs once per record.
                 acc = partial.get(key)
                 if acc is None:
                     partial[key] = [amount, 1]
@@ -145,13 +146,7 @@ class ParseFileDoFn(beam.DoFn):
                 self._count("records", row[1])
                 yield row[0]
             elif kind == "totals":
-                for key, (amount, count) in row.items():
-                    acc = partial.get(key)
-                    if acc is None:
-                        partial[key] = [amount, count]
-                    else:
-                        acc[0] += amount
-                        acc[1] += count
+                merge_totals(partial, row)
                 if len(partial) >= MAX_PARTIAL_KEYS:
                     yield from self._flush_totals(partial)
             elif kind == "skip":

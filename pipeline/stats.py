@@ -56,3 +56,15 @@ class MergeStatsFn(beam.CombineFn):
 
     def extract_output(self, acc):
         return acc
+
+
+def merge_totals(into, partial):
+    """Add a {key: [cents, count]} map of control totals into another; returns `into`."""
+    for key, (total, count) in partial.items():
+        current = into.get(key)
+        if current is None:
+            into[key] = [total, count]
+        else:
+            current[0] += total
+            current[1] += count
+    return into

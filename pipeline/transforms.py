@@ -20,6 +20,7 @@ from pipeline.parse import (
     total_key,
     total_shard,
 )
+from pipeline.stats import merge_totals
 
 
 class PriceRecordsDoFn(beam.DoFn):
@@ -85,14 +86,7 @@ class MergeTotalsFn(beam.CombineFn):
         return {}
 
     def add_input(self, acc, partial):
-        for key, (total, count) in partial.items():
-            cur = acc.get(key)
-            if cur is None:
-                acc[key] = [total, count]
-            else:
-                cur[0] += total
-                cur[1] += count
-        return acc
+        return merge_totals(acc, partial)
 
     def merge_accumulators(self, accs):
         accs = iter(accs)
