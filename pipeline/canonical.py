@@ -110,6 +110,27 @@ def parse_instant(raw, field):
     return recorded_at, day, day[:7]
 
 
+def new_record(spec, pos, record_id, patient_id, kind, when):
+    """A canonical record with no text and no cost yet; `when` is (recorded_at, date, month)."""
+    recorded_at, record_date, month = when
+    return {
+        "source_system": spec["source_system"],
+        "source_record_id": record_id,
+        "patient": {"source_patient_id": patient_id},
+        "kind": kind,
+        "recorded_at": recorded_at,
+        "record_date": record_date,
+        "month": month,
+        "diagnosis": None,
+        "treatment": None,
+        "prescription": None,
+        "cost": "0.00",
+        "cost_source": "none",
+        "notes": None,
+        "provenance": provenance(spec, pos),
+    }
+
+
 def provenance(spec, position):
     """Return the provenance object for one input position."""
     return {"file": spec["uri"], "generation": spec["generation"], "position": position}

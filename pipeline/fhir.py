@@ -8,7 +8,7 @@ ExplanationOfBenefit's "submitted" total is used for a record only when no Claim
 import json
 from decimal import Decimal
 
-from pipeline.canonical import Reject, parse_instant, provenance, reject
+from pipeline.canonical import Reject, new_record, parse_instant, provenance, reject
 from pipeline.fhir_costs import cost_fact
 from pipeline.readers import DecodedLines, drain_bad
 
@@ -86,23 +86,14 @@ def record_row(res, spec, pos, patient_id):
     else:
         when = res.get("authoredOn")
         field = "authoredOn"
-    recorded_at, record_date, month = parse_instant(when, field)
-    row = {
-        "source_system": spec["source_system"],
-        "source_record_id": f"{rtype}/{res['id']}",
-        "patient": {"source_patient_id": patient_id},
-        "kind": RECORD_TYPES[rtype],
-        "recorded_at": recorded_at,
-        "record_date": record_date,
-        "month": month,
-        "diagnosis": None,
-        "treatment": None,
-        "prescription": None,
-        "cost": "0.00",
-        "cost_source": "none",
-        "notes": None,
-        "provenance": provenance(spec, pos),
-    }
+    row = new_record(
+        spec,
+        pos,
+        f"{rtype}/{res['id']}",
+        patient_id,
+        RECORD_TYPES[rtype],
+        parse_instant(when, field),
+    )
     if rtype == "Encounter":
         row["diagnosis"] = _text(_first(res.get("reasonCode")))
         row["treatment"] = _text(_first(res.get("type")))

@@ -2,7 +2,15 @@
 
 import csv
 
-from pipeline.canonical import Reject, parse_cost, parse_day, parse_instant, provenance, reject
+from pipeline.canonical import (
+    Reject,
+    new_record,
+    parse_cost,
+    parse_day,
+    parse_instant,
+    provenance,
+    reject,
+)
 from pipeline.readers import DecodedLines, drain_bad
 
 SEX = {"F": "female", "M": "male", "female": "female", "male": "male", "other": "other"}
@@ -34,24 +42,10 @@ def _record(kind, get, spec, pos):
     patient = get("PATIENT")
     if not patient:
         raise Reject("missing_field", "PATIENT is empty")
-    recorded_at, record_date, month = parse_instant(get("START"), "START")
     rid = f"{spec['relpath']}#{get('Id')}" if kind == "encounters" else f"{spec['relpath']}#L{pos}"
-    row = {
-        "source_system": spec["source_system"],
-        "source_record_id": rid,
-        "patient": {"source_patient_id": patient},
-        "kind": kind[:-1] if kind != "medications" else "medication",
-        "recorded_at": recorded_at,
-        "record_date": record_date,
-        "month": month,
-        "diagnosis": get("REASONDESCRIPTION"),
-        "treatment": None,
-        "prescription": None,
-        "cost": "0.00",
-        "cost_source": "none",
-        "notes": None,
-        "provenance": provenance(spec, pos),
-    }
+    kind_name = kind[:-1] if kind != "medications" else "medication"
+    row = new_record(spec, pos, rid, patient, kind_name, parse_instant(get("START"), "START"))
+    row["diagnosis"] = get("REASONDESCRIPTION")
     if kind == "encounters":
         if not get("Id"):
             raise Reject("missing_field", "Id is empty")

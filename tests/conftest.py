@@ -4,6 +4,7 @@ import atexit
 import secrets
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
@@ -16,6 +17,16 @@ from webapp.extensions import cache
 from webapp.extensions import db as database
 from webapp.services import run_worker
 from webapp.services.seeding import seed_reference_data
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data():
+    """The real sample exports in ../shared/data; skipped with a reason where a clone lacks them."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"sample data folder {SHARED_DATA} is missing; these tests need it")
+    return SHARED_DATA
 
 
 def pytest_sessionstart(session):

@@ -1,18 +1,6 @@
-"""Paths to the shared sample exports and a helper to ingest through the CLI."""
-
-from pathlib import Path
+"""A helper to ingest through the CLI with storage in a temporary folder."""
 
 import pytest
-
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-
-
-@pytest.fixture
-def shared_data():
-    """The real sample exports beside the project; skipped with a reason where missing."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"sample data not found at {SHARED_DATA} (a clone without ../shared)")
-    return SHARED_DATA
 
 
 @pytest.fixture

@@ -17,16 +17,6 @@ from pipeline.parse import PATIENTS, RECORDS, REJECTS, STATS, TOTALS  # noqa: E4
 from pipeline.stats import MergeStatsFn  # noqa: E402
 from pipeline.transforms import ControlTotals, ParseFiles, explode  # noqa: E402
 
-SHARED_DATA = ROOT.parent / "shared" / "data"
-
-
-@pytest.fixture
-def shared_data():
-    """The real sample data folder (../shared/data); skip when this clone does not have it."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"sample data folder {SHARED_DATA} is missing; these tests need it")
-    return SHARED_DATA
-
 
 @pytest.fixture
 def make_pipeline():

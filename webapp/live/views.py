@@ -17,6 +17,7 @@ from webapp.live import bp
 from webapp.live.hub import RESYNC, live_state
 from webapp.live.socket_response import websocket_response
 from webapp.models import User
+from webapp.services.accounts import session_is_current
 from webapp.services.audit import record_event
 
 POLICY_VIOLATION = 1008
@@ -30,15 +31,11 @@ def same_origin() -> bool:
 
 
 def still_allowed(user_id: int, session_token: str) -> bool:
-    """The account is still active, signed in with the same session and allowed to read."""
+    """The session is still current (see accounts) and the role can still read patients."""
     try:
-        user = db.session.get(User, user_id, populate_existing=True)
-        return bool(
-            user
-            and user.active
-            and user.session_token == session_token
-            and user.has_permission(PATIENTS_READ)
-        )
+        if not session_is_current(user_id, session_token):
+            return False
+        return db.session.get(User, user_id).has_permission(PATIENTS_READ)
     finally:
         db.session.remove()  # never keep a pooled connection for the life of a socket
 
