@@ -4,11 +4,13 @@ import atexit
 import secrets
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from tests.support import factories, services
 from tests.support.pages import csrf_token
@@ -93,6 +95,24 @@ def data_app(settings):
     return create_app(settings)
 
 
+def empty_tables(tables: str, attempts: int = 5) -> None:
+    """TRUNCATE every table, retrying when PostgreSQL breaks a deadlock against us.
+
+    A request the live server is still finishing for the previous browser test can hold locks
+    in the opposite order; PostgreSQL then aborts one side, and ours can simply go again.
+    """
+    for attempt in range(attempts):
+        try:
+            database.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            database.session.commit()
+            return
+        except OperationalError:
+            database.session.rollback()
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
 @pytest.fixture
 def db(data_app):
     """An emptied database holding only reference data, inside an app context."""
@@ -102,8 +122,7 @@ def db(data_app):
         tables = ", ".join(
             t.name for t in database.metadata.sorted_tables if t.name != "alembic_version"
         )
-        database.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        database.session.commit()
+        empty_tables(tables)
         seed_reference_data()
         cache.clear()
         yield database
