@@ -59,9 +59,10 @@ serve: $(VENV)/.installed-run  ## Serve with gunicorn as the Dockerfile does
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --worker-class gthread --workers 2 --threads 128 \
 		--worker-connections 128 --timeout 0 wsgi:app
 
-lint: $(VENV)/.installed-dev  ## Ruff lint and format check
+lint: $(VENV)/.installed-dev  ## Ruff lint and format check, and the import contracts (pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(VENV)/.installed-dev  ## Ruff format and autofix
 	$(BIN)/ruff format .

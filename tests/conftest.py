@@ -17,8 +17,8 @@ from tests.support.pages import csrf_token
 from webapp import MIGRATIONS_DIR, create_app
 from webapp.extensions import cache
 from webapp.extensions import db as database
-from webapp.services import run_worker
-from webapp.services.seeding import seed_reference_data
+from webapp.services.demo.seeding import seed_reference_data
+from webapp.services.ingestion import worker as run_worker
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

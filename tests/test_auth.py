@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from tests.support.factories import PASSWORD, make_user
 from tests.support.pages import csrf_token
+from webapp.common.clock import utcnow
 from webapp.models import AuditEvent, User
-from webapp.models.user import utcnow
 
 
 def actions(db):

@@ -77,7 +77,7 @@ def test_patient_cost_changes_are_notified(database_url, db):
 
 
 def test_audit_rows_cannot_be_changed_or_deleted(db):
-    from webapp.services.audit import record_event
+    from webapp.services.audit.events import record_event
 
     event = record_event("test.event")
     for statement in ("UPDATE audit_event SET action = 'x'", "DELETE FROM audit_event"):

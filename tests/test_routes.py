@@ -9,7 +9,7 @@ from werkzeug.routing import IntegerConverter, Rule
 from tests.conftest import AuthActions, app_settings
 from tests.support.factories import make_user
 from webapp import create_app
-from webapp.auth.permissions import ROLE_PERMISSIONS
+from webapp.models.permissions import ROLE_PERMISSIONS
 
 ROLES = ("anonymous", *ROLE_PERMISSIONS)
 

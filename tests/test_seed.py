@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from webapp.models import MedicalRecord, Patient, PatientCost, User
-from webapp.services.seeding import DEMO_USERS
+from webapp.services.demo.seeding import DEMO_USERS
 
 ROOT = Path(__file__).resolve().parent.parent
 

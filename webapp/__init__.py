@@ -42,7 +42,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount one blueprint per audience."""
     from webapp import admin, auth, clinic, hooks, live
-    from webapp.core import security, views
+    from webapp.core import views
+    from webapp.web import security
 
     auth.init_app(app)
     security.init_app(app)
@@ -55,7 +56,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     """HTML error pages for people, JSON for machines."""
-    from webapp.core import errors
+    from webapp.web import errors
 
     errors.init_app(app)
 

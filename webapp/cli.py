@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import Patient
-from webapp.services import ingestion
-from webapp.services.bulk_patients import add_patients
-from webapp.services.demo_exports import write_demo_exports
-from webapp.services.seeding import DEMO_USERS, seed_reference_data, seed_users
+from webapp.services.demo.bulk_patients import add_patients
+from webapp.services.demo.exports import write_demo_exports
+from webapp.services.demo.seeding import DEMO_USERS, seed_reference_data, seed_users
+from webapp.services.ingestion import runs as ingestion
 
 DEMO_PATIENTS = 60
 

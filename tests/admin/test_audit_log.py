@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from tests.admin.helpers import events
 from tests.support.factories import make_user
 from webapp.models import AuditEvent
-from webapp.services.audit_log import PER_PAGE, safe_cell
+from webapp.services.audit.trail import PER_PAGE, safe_cell
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from tests.admin.helpers import edit_url, events, reload
 from tests.conftest import AuthActions
 from tests.support.factories import PASSWORD, make_user
+from webapp.common.clock import utcnow
 from webapp.models import Organization
-from webapp.models.user import utcnow
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_deactivate_ends_the_session_on_the_next_request(app, client, auth, admi
 
 
 def test_session_is_current_follows_deactivation(client, auth, admin, db):
-    from webapp.services.accounts import session_is_current
+    from webapp.services.accounts.changes import session_is_current
 
     doctor = make_user("DOCTOR")
     token = doctor.session_token
@@ -124,7 +124,7 @@ def test_aiphas_cannot_deactivate_themself(client, auth, admin, db):
 
 
 def test_last_active_aiphas_cannot_be_removed(db):
-    from webapp.services.accounts import AccountError, deactivate_account
+    from webapp.services.accounts.changes import AccountError, deactivate_account
 
     only = make_user("AIPHAS")
     make_user("AIPHAS", active=False)

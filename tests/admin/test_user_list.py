@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 
 from tests.support.factories import make_user
-from webapp.models.user import utcnow
-from webapp.services.user_directory import PER_PAGE
+from webapp.common.clock import utcnow
+from webapp.services.accounts.directory import PER_PAGE
 
 HTMX = {"HX-Request": "true"}
 

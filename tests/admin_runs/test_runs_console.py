@@ -3,9 +3,9 @@
 from sqlalchemy import select
 
 from tests.support.factories import make_user
+from webapp.common.clock import utcnow
 from webapp.models import IngestReject, PipelineRun
-from webapp.models.user import utcnow
-from webapp.services import run_launcher
+from webapp.services.ingestion import launcher as run_launcher
 
 
 def add_run(db, run_id, status="succeeded", **fields):

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.support.factories import PASSWORD, make_patient, make_record, make_user
-from webapp.services.costs import recompute_costs
+from webapp.services.costs.recompute import recompute_costs
 
 pytestmark = pytest.mark.browser
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from webapp.services.costs import recompute_costs
+from webapp.services.costs.recompute import recompute_costs
 
 
 @pytest.fixture

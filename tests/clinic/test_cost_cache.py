@@ -13,8 +13,8 @@ from tests.support.factories import make_patient, make_record
 from webapp import create_app
 from webapp.extensions import db as database
 from webapp.models import PatientCost
-from webapp.services.cost_cache import clear_patient_costs
-from webapp.services.costs import recompute_costs
+from webapp.services.costs.cache import clear_patient_costs
+from webapp.services.costs.recompute import recompute_costs
 
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from tests.support.factories import make_patient, make_record
 from webapp.models import AuditEvent, PatientCost
-from webapp.services.cost_table import PER_PAGE
+from webapp.services.costs.table import PER_PAGE
 
 
 def row_ids(response) -> list[str]:
@@ -65,7 +65,7 @@ def test_cost_csv_is_audited_and_formula_safe(doctor, db, recompute):
 
 
 def test_cost_csv_keeps_the_table_order_across_batches(doctor, db, recompute, monkeypatch):
-    from webapp.services import cost_table
+    from webapp.services.costs import table as cost_table
 
     monkeypatch.setattr(cost_table, "EXPORT_BATCH", 2)
     patients = [make_patient("P", f"F{i}") for i in range(5)]

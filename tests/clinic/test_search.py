@@ -140,7 +140,7 @@ def test_every_search_is_audited(doctor, people, db):
 
 
 def test_a_match_broader_than_the_cap_asks_to_narrow_it(doctor, db, monkeypatch):
-    from webapp.services import patient_search
+    from webapp.services.patients import search as patient_search
 
     monkeypatch.setattr(patient_search, "COUNT_CAP", 3)
     for family in ("Delta", "Alpha", "Echo", "Charlie", "Bravo"):

@@ -205,7 +205,7 @@ def test_database_outage_is_503_so_pubsub_retries(database_url, cert_server, sig
 
 
 def test_envelope_parsing_matches_pubsub_fields():
-    from webapp.hooks.pubsub import parse_envelope
+    from webapp.hooks.messages import parse_envelope
 
     note, delivery = parse_envelope(push_envelope("output/r9/_SUCCESS", generation="55"))
     assert (note.event_type, note.bucket, note.object_name, note.generation) == (

@@ -16,7 +16,7 @@ from tests.support.oidc import SCHEDULER_ACCOUNT, hook_settings
 from tests.support.run_outputs import legacy_csv
 from webapp import create_app
 from webapp.models import PatientCost, PipelineRun
-from webapp.services import run_launcher
+from webapp.services.ingestion import launcher as run_launcher
 
 
 def start(client, key):

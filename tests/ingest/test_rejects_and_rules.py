@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from tests.support.factories import make_patient
 from webapp.models import IngestReject, MedicalRecord, PatientCost, PatientIdentifier, PipelineRun
-from webapp.services.demo_exports import write_demo_exports
+from webapp.services.demo.exports import write_demo_exports
 
 LEGACY_HEADER = (
     "id,patient_id,record_date,diagnosis,treatment,prescription,cost,notes,"

@@ -12,8 +12,8 @@ from tests.support.run_outputs import write_output
 from webapp import MIGRATIONS_DIR, create_app
 from webapp.extensions import db
 from webapp.models import PipelineRun
-from webapp.services import ingestion
-from webapp.services.seeding import seed_reference_data
+from webapp.services.demo.seeding import seed_reference_data
+from webapp.services.ingestion import runs as ingestion
 
 
 @pytest.fixture(scope="module")

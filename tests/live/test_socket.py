@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests.live.conftest import connect, session_cookie, ws_url
 from tests.support.factories import make_patient, make_record, make_user
 from webapp.models import PatientCost, User
-from webapp.services.costs import recompute_costs
+from webapp.services.costs.recompute import recompute_costs
 
 
 def handshake_status(server, headers) -> int:

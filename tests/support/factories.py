@@ -10,7 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from webapp.extensions import db
 from webapp.models import MedicalRecord, Organization, Patient, PatientIdentifier, Role, User
-from webapp.services.names import match_key, search_name
+from webapp.services.patients.names import match_key, search_name
 
 PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)

@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from webapp.services.audit_log import format_moment
+from webapp.services.audit.trail import format_moment
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.add_app_template_filter(format_moment, "utc")

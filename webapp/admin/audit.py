@@ -7,9 +7,9 @@ from flask import Response, current_app, render_template, request
 from webapp.admin import bp
 from webapp.admin.forms import AuditFilterForm
 from webapp.auth.decorators import permission_required
-from webapp.auth.permissions import AUDIT_READ
-from webapp.services.audit import record_event
-from webapp.services.audit_log import KNOWN_ACTIONS, AuditFilters, csv_lines, page_of_events
+from webapp.models.permissions import AUDIT_READ
+from webapp.services.audit.events import record_event
+from webapp.services.audit.trail import KNOWN_ACTIONS, AuditFilters, csv_lines, page_of_events
 
 
 def _page_number() -> int:

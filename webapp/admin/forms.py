@@ -6,16 +6,16 @@ from wtforms import DateField, EmailField, Form, PasswordField, RadioField, Sele
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from webapp.auth.permissions import DOCTOR
 from webapp.extensions import db
 from webapp.models import Organization, Role
-from webapp.services.accounts import (
+from webapp.models.permissions import DOCTOR
+from webapp.services.accounts.changes import (
     DUPLICATE_EMAIL,
     ORGANIZATION_REQUIRED,
     AccountDetails,
     email_taken,
 )
-from webapp.services.passwords import password_problems
+from webapp.services.accounts.passwords import password_problems
 
 EMAIL_SHAPE = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address.")
 GENERATE, SET = "generate", "set"

@@ -6,12 +6,12 @@ from sqlalchemy import select
 
 from webapp.admin import bp
 from webapp.auth.decorators import permission_required
-from webapp.auth.permissions import PIPELINE_RUN
 from webapp.extensions import db
 from webapp.models import IngestReject, PipelineRun
-from webapp.services.audit import record_event
-from webapp.services.ingestion import ACTIVE_STATUSES
-from webapp.services.run_launcher import start_run
+from webapp.models.permissions import PIPELINE_RUN
+from webapp.services.audit.events import record_event
+from webapp.services.ingestion.launcher import start_run
+from webapp.services.ingestion.runs import ACTIVE_STATUSES
 
 RUNS_PER_PAGE = 25
 REJECTS_PER_PAGE = 50

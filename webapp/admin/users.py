@@ -7,11 +7,11 @@ from jinja2_fragments.flask import render_block
 from webapp.admin import bp
 from webapp.admin.forms import AccountForm, NewAccountForm
 from webapp.auth.decorators import permission_required
-from webapp.auth.permissions import USERS_MANAGE
 from webapp.extensions import db
 from webapp.models import User
-from webapp.services import accounts
-from webapp.services.user_directory import STATUSES, UserQuery, role_names, search_users
+from webapp.models.permissions import USERS_MANAGE
+from webapp.services.accounts import changes as accounts
+from webapp.services.accounts.directory import STATUSES, UserQuery, role_names, search_users
 
 
 def wants_fragment() -> bool:

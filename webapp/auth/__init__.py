@@ -7,7 +7,8 @@ bp = Blueprint("auth", __name__)
 
 def init_app(app):
     """Register the blueprint and the per-request session rules."""
-    from webapp.auth import session_guard, views  # noqa: F401  (registers routes and loaders)
+    from webapp.auth import audit_context, session_guard, views  # noqa: F401  (registers routes)
 
+    audit_context.init_app(app)
     session_guard.init_app(app)
     app.register_blueprint(bp)

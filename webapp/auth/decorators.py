@@ -10,7 +10,7 @@ from flask import abort, request
 from flask_login import current_user
 
 from webapp.extensions import login_manager
-from webapp.services.audit import record_event
+from webapp.services.audit.events import record_event
 
 
 def public(view):

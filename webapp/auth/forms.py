@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from webapp.services.passwords import password_problems
+from webapp.services.accounts.passwords import password_problems
 
 
 class LoginForm(FlaskForm):

@@ -7,10 +7,10 @@ from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
+from webapp.common.clock import utcnow
 from webapp.extensions import db
 from webapp.models import User
-from webapp.models.user import utcnow
-from webapp.services.audit import record_event
+from webapp.services.audit.events import record_event
 
 INVALID_CREDENTIALS = "Invalid email or password."
 DEACTIVATED = "This account has been deactivated. Ask an AIPHAS administrator to reactivate it."

@@ -5,10 +5,10 @@ import time
 from flask import current_app, flash, jsonify, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
-from webapp.core.http import wants_json
 from webapp.extensions import db, login_manager
 from webapp.models import User
-from webapp.services.audit import record_event
+from webapp.services.audit.events import record_event
+from webapp.web.http import wants_json
 
 # Endpoints a user who must change their password may still reach.
 PASSWORD_CHANGE_ALLOWED = {"auth.change_password", "auth.logout", "static", "core.healthz"}

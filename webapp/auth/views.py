@@ -9,10 +9,10 @@ from webapp.auth import bp
 from webapp.auth.decorators import public, signed_in
 from webapp.auth.forms import ChangePasswordForm, LoginForm
 from webapp.auth.login_flow import attempt_login
-from webapp.auth.permissions import LANDING_ENDPOINTS
-from webapp.core.http import is_safe_next
 from webapp.extensions import db
-from webapp.services.audit import record_event
+from webapp.models.permissions import LANDING_ENDPOINTS
+from webapp.services.audit.events import record_event
+from webapp.web.http import is_safe_next
 
 
 def landing_url(user) -> str:

@@ -4,15 +4,15 @@ from flask import abort, request
 from sqlalchemy.orm import joinedload
 
 from webapp.auth.decorators import permission_required
-from webapp.auth.permissions import PATIENTS_READ
 from webapp.clinic import bp
 from webapp.clinic.responses import csv_response, render_page
 from webapp.extensions import db
 from webapp.models import RECORD_KINDS, Patient
-from webapp.services.audit import record_event
-from webapp.services.charts import bar_chart, cost_series, series_total
-from webapp.services.patient_chart import iter_visits, parse_filter, patient_visits
-from webapp.services.patient_search import SORTS, parse_query, search_patients
+from webapp.models.permissions import PATIENTS_READ
+from webapp.services.audit.events import record_event
+from webapp.services.costs.chart import bar_chart, cost_series, series_total
+from webapp.services.patients.chart import iter_visits, parse_filter, patient_visits
+from webapp.services.patients.search import SORTS, parse_query, search_patients
 
 SORT_LABELS = {
     "name": "Name A to Z",

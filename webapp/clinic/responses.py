@@ -6,7 +6,7 @@ from typing import Any
 from flask import Response, current_app, make_response, render_template, request
 from jinja2_fragments.flask import render_block
 
-from webapp.services.csv_export import csv_lines
+from webapp.common.spreadsheet import csv_lines
 
 
 def is_htmx_swap() -> bool:

@@ -11,7 +11,7 @@ import requests
 from flask import current_app, g, jsonify, request
 from google.oauth2 import id_token
 
-from webapp.services.audit import record_event
+from webapp.services.audit.events import record_event
 
 ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 DEFAULT_CERTS_TTL = 300

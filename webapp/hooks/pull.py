@@ -8,14 +8,13 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from webapp.extensions import db
+from webapp.hooks.messages import MalformedMessage, parse_message, process
 
 pubsub_cli = AppGroup("pubsub", help="Cloud Storage notifications through Pub/Sub.")
 
 
 def handle_message(app, message) -> str:
     """Process one pulled message; ack after the commit, nack on any failure to retry it."""
-    from webapp.hooks.pubsub import MalformedMessage, parse_message, process
-
     with app.app_context():
         try:
             note = parse_message(dict(message.attributes), _data_b64(message.data))

@@ -5,8 +5,8 @@ from flask import jsonify
 from webapp.auth.decorators import machine_only
 from webapp.hooks import bp
 from webapp.hooks.oidc import caller_email, oidc_required
-from webapp.services.audit import record_event
-from webapp.services.run_launcher import start_run
+from webapp.services.audit.events import record_event
+from webapp.services.ingestion.launcher import start_run
 
 
 @bp.route("/scheduler/ingest", methods=["POST"])

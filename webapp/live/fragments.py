@@ -4,10 +4,10 @@ from flask import Flask, render_template
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.live.hub import Push
+from webapp.live.messages import Push
 from webapp.models import Patient, PatientCost
-from webapp.services.cost_table import row_of
-from webapp.services.live_events import CostChange
+from webapp.services.costs.live_events import CostChange
+from webapp.services.costs.table import row_of
 
 
 def chart_month(cost: PatientCost) -> dict:

@@ -2,23 +2,6 @@
 
 import queue
 import threading
-from dataclasses import dataclass
-
-from flask import Flask, current_app
-
-from webapp.services.live_events import CostChange
-
-
-@dataclass(frozen=True)
-class Push:
-    """What a change becomes on the wire: the /costs fragment and the chart fragment."""
-
-    patient_id: int
-    costs_html: str
-    chart_html: str
-
-
-RESYNC = object()  # changes may have been missed: the socket closes so its client refreshes
 
 
 class Subscription:
@@ -65,41 +48,3 @@ class Hub:
     def __len__(self) -> int:
         with self._lock:
             return len(self._subscriptions)
-
-
-class LiveState:
-    """Per-app live machinery: the hub and, on PostgreSQL, the LISTEN thread started lazily."""
-
-    def __init__(self, app: Flask):
-        self.app = app
-        self.hub = Hub()
-        self.listener = None
-        self._lock = threading.Lock()
-
-    def ensure_listener(self) -> None:
-        """Start this process's LISTEN thread on the first socket (PostgreSQL only)."""
-        if self.listener is not None or not uses_notify(self.app):
-            return
-        with self._lock:
-            if self.listener is None:
-                from webapp.live.listener import Listener
-
-                self.listener = Listener(self.app, self.publish)
-                self.listener.start()
-
-    def publish(self, changes: list[CostChange], own_session: bool = False) -> None:
-        """Render each change once and broadcast it."""
-        from webapp.live.fragments import render_pushes
-
-        for push in render_pushes(self.app, changes, own_session):
-            self.hub.broadcast(push)
-
-
-def uses_notify(app: Flask) -> bool:
-    """PostgreSQL delivers changes through NOTIFY; other databases publish in-process."""
-    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
-
-
-def live_state(app: Flask | None = None) -> LiveState:
-    """The current app's live machinery."""
-    return (app or current_app).extensions["live"]

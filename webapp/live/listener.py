@@ -10,8 +10,8 @@ import psycopg2
 from flask import Flask
 from sqlalchemy.engine import make_url
 
-from webapp.live.hub import RESYNC
-from webapp.services.live_events import CostChange
+from webapp.live.messages import RESYNC
+from webapp.services.costs.live_events import CostChange
 
 CHANNEL = "patient_cost"
 POLL_SECONDS = 5.0

@@ -10,15 +10,16 @@ from flask_login import current_user
 from simple_websocket import ConnectionClosed, Server
 
 from webapp.auth.decorators import permission_required
-from webapp.auth.permissions import PATIENTS_READ
-from webapp.core.http import is_websocket_upgrade
 from webapp.extensions import db
 from webapp.live import bp
-from webapp.live.hub import RESYNC, live_state
+from webapp.live.messages import RESYNC
 from webapp.live.socket_response import websocket_response
+from webapp.live.state import live_state
 from webapp.models import User
-from webapp.services.accounts import session_is_current
-from webapp.services.audit import record_event
+from webapp.models.permissions import PATIENTS_READ
+from webapp.services.accounts.changes import session_is_current
+from webapp.services.audit.events import record_event
+from webapp.web.http import is_websocket_upgrade
 
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013

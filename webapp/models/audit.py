@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from webapp.common.clock import utcnow
 from webapp.extensions import db
-from webapp.models.user import utcnow
 
 
 class AuditEvent(db.Model):

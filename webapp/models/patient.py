@@ -5,8 +5,8 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from webapp.common.clock import utcnow
 from webapp.extensions import db
-from webapp.models.user import utcnow
 
 
 class Patient(db.Model):

@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from webapp.common.clock import utcnow
 from webapp.extensions import db
-from webapp.models.user import utcnow
 
 RUN_TRIGGERS = ("scheduler", "pubsub", "manual", "cli")
 RUN_STATUSES = ("queued", "running", "loading", "succeeded", "failed")

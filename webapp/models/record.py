@@ -17,8 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from webapp.common.clock import utcnow
 from webapp.extensions import db
-from webapp.models.user import utcnow
 
 RECORD_KINDS = ("encounter", "medication", "condition")
 

@@ -1,27 +1,15 @@
 """Users, their roles and the permissions a role grants."""
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webapp.common.clock import as_utc, utcnow
 from webapp.extensions import db
-
-
-def utcnow() -> datetime:
-    """Timezone-aware now in UTC."""
-    return datetime.now(UTC)
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """Treat a naive datetime read back from SQLite as UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
 
 role_permission = Table(
     "role_permission",

@@ -1,0 +1,1 @@
+"""Logic shared by views, hooks and the CLI, one package per domain (plus the storage interface)."""

@@ -1,0 +1,15 @@
+"""What the hub carries to sockets: a rendered change, or the signal to resynchronise."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Push:
+    """What a change becomes on the wire: the /costs fragment and the chart fragment."""
+
+    patient_id: int
+    costs_html: str
+    chart_html: str
+
+
+RESYNC = object()  # changes may have been missed: the socket closes so its client refreshes

@@ -1,0 +1,160 @@
+"""Reading the audit trail: filters, pages, and the CSV export of the filtered rows."""
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Select, func, or_, select
+
+from webapp.common.clock import as_utc
+from webapp.extensions import db
+from webapp.models import AuditEvent, User
+
+PER_PAGE = 50
+CSV_COLUMNS = (
+    "id",
+    "occurred_at",
+    "actor_user_id",
+    "actor_email",
+    "action",
+    "target_user_id",
+    "patient_id",
+    "ip_address",
+    "path",
+    "details",
+)
+# Spreadsheets run a cell that starts with one of these as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+KNOWN_ACTIONS = (
+    "login.success",
+    "login.failure",
+    "logout",
+    "account.locked",
+    "access.denied",
+    "password.changed",
+    "patients.search",
+    "user.created",
+    "user.updated",
+    "user.deactivated",
+    "user.reactivated",
+    "user.unlocked",
+    "user.password_reset",
+    "audit.exported",
+)
+
+
+@dataclass
+class AuditFilters:
+    """Validated filters; empty values filter nothing."""
+
+    user: str = ""
+    action: str = ""
+    patient_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def as_details(self) -> dict:
+        """The filters as plain values for an audit row."""
+        return {
+            "user": self.user,
+            "action": self.action,
+            "patient_id": self.patient_id,
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+        }
+
+
+def _user_clause(user: str):
+    if user.isdigit():
+        user_id = int(user)
+        return or_(AuditEvent.actor_user_id == user_id, AuditEvent.target_user_id == user_id)
+    email = user.strip().lower()
+    ids = select(User.id).where(func.lower(User.email) == email)
+    return or_(func.lower(AuditEvent.actor_email) == email, AuditEvent.target_user_id.in_(ids))
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def filtered_events(filters: AuditFilters) -> Select:
+    """Audit rows matching the filters, newest first (dates are whole UTC days)."""
+    stmt = select(AuditEvent)
+    if filters.user:
+        stmt = stmt.where(_user_clause(filters.user))
+    if filters.action:
+        # "user.*" selects a family of actions.
+        if filters.action.endswith("*"):
+            prefix = filters.action.rstrip("*")
+            stmt = stmt.where(AuditEvent.action.startswith(prefix, autoescape=True))
+        else:
+            stmt = stmt.where(AuditEvent.action == filters.action)
+    if filters.patient_id is not None:
+        stmt = stmt.where(AuditEvent.patient_id == filters.patient_id)
+    if filters.date_from:
+        stmt = stmt.where(AuditEvent.occurred_at >= _start_of(filters.date_from))
+    if filters.date_to:
+        stmt = stmt.where(AuditEvent.occurred_at < _start_of(filters.date_to + timedelta(days=1)))
+    return stmt.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+
+
+def page_of_events(filters: AuditFilters, page: int):
+    """One page of matching rows; a page past the end shows the last page."""
+    stmt = filtered_events(filters)
+    result = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
+    if result.pages and page > result.pages:
+        result = db.paginate(stmt, page=result.pages, per_page=PER_PAGE, error_out=False)
+    return result
+
+
+def format_moment(moment: datetime | None) -> str:
+    """An instant as UTC text, the same on PostgreSQL and SQLite."""
+    if moment is None:
+        return ""
+    return as_utc(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def safe_cell(value) -> str:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _row(event: AuditEvent) -> list[str]:
+    values = [
+        event.id,
+        format_moment(event.occurred_at),
+        event.actor_user_id,
+        event.actor_email,
+        event.action,
+        event.target_user_id,
+        event.patient_id,
+        event.ip_address,
+        event.path,
+        json.dumps(event.details or {}, sort_keys=True, default=str),
+    ]
+    return [safe_cell(value) for value in values]
+
+
+def csv_lines(filters: AuditFilters, batch: int = 1000) -> Iterator[str]:
+    """The matching rows as CSV text, a header first, fetched in batches to stream."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(CSV_COLUMNS)
+    yield flush()
+    stmt = filtered_events(filters).execution_options(yield_per=batch)
+    for count, event in enumerate(db.session.scalars(stmt), start=1):
+        writer.writerow(_row(event))
+        if count % 100 == 0:
+            yield flush()
+    yield flush()

@@ -1,0 +1,1 @@
+"""Monthly cost per patient: recomputation, cost table, chart series, their cache, live events."""

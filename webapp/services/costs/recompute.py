@@ -1,0 +1,67 @@
+"""Monthly cost per patient, always recomputed from the records, never incremented."""
+
+from collections.abc import Iterable
+
+from sqlalchemy import and_, delete, exists, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from webapp.common.clock import utcnow
+from webapp.extensions import db
+from webapp.models import MedicalRecord, PatientCost
+from webapp.services.costs.cache import clear_patient_costs
+
+CHUNK = 1000
+
+
+def recompute_costs(patient_ids: Iterable[int]) -> None:
+    """Rebuild the patient_cost rows of these patients from their counted records."""
+    ids = sorted(set(patient_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        db.session.execute(_upsert_totals(chunk))
+        db.session.execute(_delete_emptied_months(chunk))
+    clear_patient_costs(ids)
+
+
+def _counted_records(patient_ids: list[int]):
+    # A record that duplicates another source's report of the same visit counts once.
+    return and_(MedicalRecord.patient_id.in_(patient_ids), MedicalRecord.duplicate_of_id.is_(None))
+
+
+def _upsert_totals(patient_ids: list[int]):
+    totals = (
+        select(
+            MedicalRecord.patient_id,
+            MedicalRecord.month,
+            func.sum(MedicalRecord.cost),
+            func.count(MedicalRecord.id),
+            literal(utcnow(), PatientCost.updated_at.type),
+        )
+        .where(_counted_records(patient_ids))
+        .group_by(MedicalRecord.patient_id, MedicalRecord.month)
+    )
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(PatientCost).from_select(
+        ["patient_id", "month", "total_cost", "record_count", "updated_at"], totals
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["patient_id", "month"],
+        set_={
+            "total_cost": stmt.excluded.total_cost,
+            "record_count": stmt.excluded.record_count,
+            "updated_at": stmt.excluded.updated_at,
+        },
+        # Unchanged months are left alone, so no live update is pushed for them.
+        where=(PatientCost.total_cost != stmt.excluded.total_cost)
+        | (PatientCost.record_count != stmt.excluded.record_count),
+    )
+
+
+def _delete_emptied_months(patient_ids: list[int]):
+    still_has_records = exists().where(
+        MedicalRecord.patient_id == PatientCost.patient_id,
+        MedicalRecord.month == PatientCost.month,
+        MedicalRecord.duplicate_of_id.is_(None),
+    )
+    return delete(PatientCost).where(PatientCost.patient_id.in_(patient_ids), ~still_has_records)

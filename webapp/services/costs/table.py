@@ -1,0 +1,109 @@
+"""The cost table: the most recently updated monthly cost rows across patients (cached)."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from webapp.common.paging import Page
+from webapp.extensions import db
+from webapp.models import Patient, PatientCost
+from webapp.services.costs.cache import COST_TABLE_VERSION_KEY, cached
+
+PER_PAGE = 50
+# Pages deeper than this cost an ever larger OFFSET; the CSV export covers the rest.
+MAX_PAGE = 200
+EXPORT_LIMIT = 100_000
+EXPORT_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class CostRow:
+    """One patient's total for one month, as the cost table and its live updates show it."""
+
+    patient_id: int
+    patient_name: str
+    month: str
+    total: Decimal
+    record_count: int
+    updated_at: datetime
+
+
+def _statement():
+    return (
+        select(
+            PatientCost.patient_id,
+            Patient.given_name,
+            Patient.family_name,
+            PatientCost.month,
+            PatientCost.total_cost,
+            PatientCost.record_count,
+            PatientCost.updated_at,
+        )
+        .join(Patient, Patient.id == PatientCost.patient_id)
+        .order_by(PatientCost.updated_at.desc(), PatientCost.id.desc())
+    )
+
+
+def _row(pid, given, family, month, total, count, updated) -> CostRow:
+    return CostRow(pid, f"{given} {family}".strip(), month, Decimal(total), count, updated)
+
+
+def row_of(cost: PatientCost, patient: Patient) -> CostRow:
+    """The table row of a loaded patient_cost row and its patient."""
+    return _row(
+        cost.patient_id,
+        patient.given_name,
+        patient.family_name,
+        cost.month,
+        cost.total_cost,
+        cost.record_count,
+        cost.updated_at,
+    )
+
+
+def cost_row(patient_id: int, month: str) -> CostRow | None:
+    """One row of the table, read fresh (for pushing a single changed row)."""
+    stmt = _statement().where(PatientCost.patient_id == patient_id, PatientCost.month == month)
+    found = db.session.execute(stmt).first()
+    return _row(*found) if found else None
+
+
+def _load(page: int, per_page: int) -> tuple[list[CostRow], bool]:
+    stmt = _statement().limit(per_page + 1).offset((page - 1) * per_page)
+    rows = [_row(*found) for found in db.session.execute(stmt)]
+    return rows[:per_page], len(rows) > per_page
+
+
+def latest_costs_page(page: int, per_page: int = PER_PAGE) -> Page:
+    """One page of the newest cost rows; no total is counted (millions of rows)."""
+    page = min(max(page, 1), MAX_PAGE)
+    rows, more = cached(
+        COST_TABLE_VERSION_KEY, f"costs:table:{page}:{per_page}", lambda: _load(page, per_page)
+    )
+    return Page(
+        items=rows, page=page, per_page=per_page, total=len(rows), has_more=more and page < MAX_PAGE
+    )
+
+
+def iter_cost_rows(limit: int = EXPORT_LIMIT) -> Iterator[CostRow]:
+    """The newest `limit` rows, read in batches (for the CSV export)."""
+    last = None
+    sent = 0
+    while sent < limit:
+        stmt = _statement().add_columns(PatientCost.id).limit(min(EXPORT_BATCH, limit - sent))
+        if last is not None:
+            updated, row_id = last
+            stmt = stmt.where(
+                (PatientCost.updated_at < updated)
+                | ((PatientCost.updated_at == updated) & (PatientCost.id < row_id))
+            )
+        batch = db.session.execute(stmt).all()
+        for *values, _row_id in batch:
+            yield _row(*values)
+        if len(batch) < EXPORT_BATCH:
+            return
+        sent += len(batch)
+        last = (batch[-1][6], batch[-1][7])

@@ -1,0 +1,1 @@
+"""Demo data: reference data and users, synthetic patients, demo export files, bulk seeding."""

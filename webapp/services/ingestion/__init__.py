@@ -1,0 +1,1 @@
+"""Ingestion runs: started once, run locally or on Dataflow, loaded from storage events."""

@@ -1,0 +1,50 @@
+"""Starting an ingestion run once: never a second run while one is in progress."""
+
+import threading
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import text
+
+from webapp.extensions import db
+from webapp.models import PipelineRun
+from webapp.services.ingestion import runs as ingestion
+
+# Any constant will do: it names the one advisory lock that serialises "check, then create".
+RUN_LOCK_KEY = 0x61694B6579
+_local_lock = threading.Lock()
+
+
+@dataclass
+class StartResult:
+    """The run that was started, or the one already in progress."""
+
+    run: PipelineRun
+    started: bool
+
+
+def start_run(trigger: str, started_by_id: int | None = None) -> StartResult:
+    """Create a run over $STORAGE_URI/incoming unless one is active, then hand it off."""
+    with _local_lock:  # SQLite has no advisory locks; one process serialises here
+        if db.session.get_bind().dialect.name == "postgresql":
+            # Held until create_run commits, so two app instances cannot both see "no run".
+            db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RUN_LOCK_KEY})
+        active = ingestion.active_run()
+        if active is not None:
+            db.session.rollback()
+            return StartResult(active, started=False)
+        run = ingestion.create_run(trigger, started_by_id=started_by_id)
+    dispatch(run)
+    return StartResult(run, started=True)
+
+
+def dispatch(run: PipelineRun) -> None:
+    """Send the run to Dataflow or to this process's background worker."""
+    if current_app.config["PIPELINE_RUNNER"] == "dataflow":
+        from webapp.services.ingestion import dataflow
+
+        dataflow.launch(run)
+    else:
+        from webapp.services.ingestion import worker as run_worker
+
+        run_worker.submit(current_app._get_current_object(), run.id)

@@ -1,0 +1,54 @@
+"""Checking what the loader wrote against the pipeline's control totals."""
+
+from decimal import Decimal
+
+from webapp.services.ingestion.loader.output_files import TOTALS, iter_rows
+from webapp.services.ingestion.loader.records import LoadedTotals, control_key
+
+MAX_LISTED = 50
+
+
+def _money(cents: int) -> str:
+    return str(Decimal(cents) / 100)
+
+
+def reconcile(output_uri: str, totals: LoadedTotals) -> dict:
+    """Compare per-key control totals with loaded + refused; list the keys that disagree."""
+    mismatches = []
+    checked = 0
+    expected_cents = 0
+    seen = set()
+    for row in iter_rows(output_uri, TOTALS):
+        key = control_key(row)
+        seen.add(key)
+        checked += 1
+        want = [int(Decimal(row["total_cost"]) * 100), int(row["record_count"])]
+        expected_cents += want[0]
+        loaded = totals.loaded.get(key, [0, 0])
+        refused = totals.refused.get(key, [0, 0])
+        got = [loaded[0] + refused[0], loaded[1] + refused[1]]
+        if got != want:
+            mismatches.append(_describe(key, want, got))
+    for key in set(totals.loaded) - seen:
+        mismatches.append(_describe(key, [0, 0], totals.loaded[key]))
+    loaded_cents = sum(v[0] for v in totals.loaded.values())
+    refused_cents = sum(v[0] for v in totals.refused.values())
+    return {
+        "status": "ok" if not mismatches else "mismatch",
+        "keys_checked": checked,
+        "expected_total": _money(expected_cents),
+        "loaded_total": _money(loaded_cents),
+        "refused_total": _money(refused_cents),
+        "mismatch_count": len(mismatches),
+        "mismatches": mismatches[:MAX_LISTED],
+    }
+
+
+def _describe(key: tuple, want: list[int], got: list[int]) -> dict:
+    return {
+        "source_system": key[0],
+        "patient": key[1],
+        "month": key[2],
+        "expected": {"total_cost": _money(want[0]), "record_count": want[1]},
+        "loaded": {"total_cost": _money(got[0]), "record_count": got[1]},
+    }

@@ -1,0 +1,1 @@
+"""Patients: search across systems, the chart's visits and name normalisation."""

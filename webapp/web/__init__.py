@@ -1,0 +1,1 @@
+"""Request-level helpers under the blueprints: content negotiation, error pages, headers."""

@@ -1,0 +1,47 @@
+"""Error pages for people, JSON bodies for machines."""
+
+from flask import jsonify, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from webapp.extensions import db
+from webapp.web.http import wants_json
+
+FRIENDLY = {
+    400: "The request could not be understood.",
+    403: "You do not have permission to open this page.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept that kind of request.",
+    500: "Something went wrong on our side. The team has been told.",
+}
+
+
+def render_error(code: int, message: str):
+    """One error response, negotiated between HTML and JSON."""
+    if wants_json():
+        return jsonify(error=message, status=code), code
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def handle_http_error(error: HTTPException):
+    """Any HTTP error raised by abort() or routing."""
+    return render_error(error.code or 500, FRIENDLY.get(error.code, error.description))
+
+
+def handle_csrf_error(error: CSRFError):
+    """A form posted without a valid CSRF token."""
+    return render_error(400, "This form has expired or did not come from this site. Reload it.")
+
+
+def handle_unexpected(error: Exception):
+    """An uncaught exception: undo the transaction and answer 500."""
+    db.session.rollback()
+    return render_error(500, FRIENDLY[500])
+
+
+def init_app(app):
+    """Register the handlers."""
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    if not app.config.get("PROPAGATE_EXCEPTIONS"):
+        app.register_error_handler(Exception, handle_unexpected)
