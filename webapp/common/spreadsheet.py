@@ -1,4 +1,4 @@
-"""CSV output that spreadsheets cannot turn into formulas."""
+"""CSV output that spreadsheets open as text: no formulas, accented names intact."""
 
 import csv
 import io
@@ -7,6 +7,8 @@ from typing import Any
 
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Without a byte order mark Excel reads UTF-8 as the local code page: "Jerónimo" turns to mojibake.
+BOM = "\ufeff"
 
 
 def safe_cell(value: Any) -> Any:
@@ -19,7 +21,8 @@ def safe_cell(value: Any) -> Any:
 
 
 def csv_lines(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    """Yield the header and each row as CSV text, one line at a time."""
+    """Yield a BOM, the header and each row as CSV text, one line at a time."""
+    yield BOM
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in _with_header(header, rows):
