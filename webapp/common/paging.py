@@ -13,7 +13,7 @@ def parse_page(raw: str | None) -> int:
     """A page number from a query string; anything unusable is page 1, never an error."""
     try:
         return min(max(int(raw or 1), 1), MAX_PAGE)
-    except (TypeError, ValueError):
+    except ValueError:
         # "1e20", "x", and digit strings too long for int() all land here.
         return 1
 

@@ -103,10 +103,8 @@ def page_of_events(filters: AuditFilters, page: int) -> Page:
     return paginate(db.session, filtered_events(filters), page, PER_PAGE)
 
 
-def format_moment(moment: datetime | None) -> str:
+def format_moment(moment: datetime) -> str:
     """An instant as UTC text, the same on PostgreSQL and SQLite."""
-    if moment is None:
-        return ""
     return as_utc(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
