@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from tests.support.factories import make_patient, make_record
+from webapp.common.spreadsheet import BOM, CHUNK_CHARS, csv_chunks
 from webapp.models import AuditEvent
 from webapp.services.costs.recompute import recompute_costs
 
@@ -75,3 +76,12 @@ def test_export_neutralises_every_formula_character(client, auth, db, name):
             payload = f"{payload} Family".strip()
         guarded = payload if not payload.startswith(LEADING) else "'" + payload
         assert guarded in cells, (name, repr(char))
+
+
+def test_writer_sends_the_header_at_once_then_chunks_that_lose_no_row():
+    rows = [(n, f"name {n}", "=1+1" if n % 2 else "Muñoz") for n in range(20_000)]
+    chunks = list(csv_chunks(("id", "name", "note"), rows))
+    assert chunks[0] == BOM + "id,name,note\r\n"
+    assert len(chunks) > 3 and all(len(chunk) < CHUNK_CHARS + 100 for chunk in chunks)
+    parsed = list(csv.reader(io.StringIO("".join(chunks).removeprefix(BOM), newline="")))
+    assert parsed[1:] == [[str(n), name, "'" + note if n % 2 else note] for n, name, note in rows]

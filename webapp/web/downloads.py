@@ -5,13 +5,13 @@ from typing import Any
 
 from flask import Response, current_app
 
-from webapp.common.spreadsheet import csv_lines
+from webapp.common.spreadsheet import csv_chunks
 
 
 def csv_response(
     filename: str, header: Iterable[str], rows: Callable[[], Iterable[Iterable[Any]]]
 ) -> Response:
-    """A CSV download streamed row by row; `rows` is called once the body is read."""
+    """A CSV download streamed in chunks; `rows` is called once the body is read."""
     app = current_app._get_current_object()
 
     def body():
@@ -19,7 +19,7 @@ def csv_response(
         # never read (a dropped client) then holds no database session, and one that is read
         # to the end releases it.
         with app.app_context():
-            yield from csv_lines(header, rows())
+            yield from csv_chunks(header, rows())
 
     response = Response(body(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
