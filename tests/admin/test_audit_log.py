@@ -10,8 +10,9 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.admin.helpers import events
 from tests.support.factories import make_user
+from webapp.common.spreadsheet import safe_cell
 from webapp.models import AuditEvent
-from webapp.services.audit.trail import PER_PAGE, safe_cell
+from webapp.services.audit.trail import PER_PAGE
 
 
 @pytest.fixture
@@ -90,7 +91,7 @@ def test_csv_export_streams_the_filtered_rows(client, auditor, db):
     assert response.is_streamed
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith('attachment; filename="audit-') and disposition.endswith('.csv"')
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert [(r["action"], r["actor_email"], r["details"]) for r in rows] == [
         ("user.created", "a@example.test", '{"x": 1}')
     ]
@@ -102,12 +103,14 @@ def test_format_csv_parameter_is_the_same_export(client, auditor, db):
     add_event(db, "user.created")
     response = client.get("/admin/audit?format=csv&action=user.created")
     assert response.mimetype == "text/csv"
-    assert len(list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))) == 1
+    assert len(list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))) == 1
 
 
 def test_csv_cells_cannot_run_as_formulas(client, auditor, db):
     add_event(db, "user.created", actor_email='=HYPERLINK("http://evil")', path="+1", details={})
-    rows = list(csv.DictReader(io.StringIO(client.get("/admin/audit.csv").get_data(as_text=True))))
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/admin/audit.csv").get_data().decode("utf-8-sig")))
+    )
     row = next(r for r in rows if r["action"] == "user.created")
     assert row["actor_email"].startswith("'=") and row["path"] == "'+1"
     assert [safe_cell(v) for v in ("-2", "@x", "ok", None)] == ["'-2", "'@x", "ok", ""]

@@ -52,7 +52,7 @@ def test_cost_csv_is_audited_and_formula_safe(doctor, db, recompute):
     response = doctor.get("/costs.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert rows[0] == ["patient_id", "patient", "month", "total_cost", "record_count", "updated_at"]
     assert rows[1][:5] == [
         str(patient.id),
@@ -74,7 +74,9 @@ def test_cost_csv_keeps_the_table_order_across_batches(doctor, db, recompute, mo
     recompute(*patients)
     db.session.execute(update(PatientCost).values(updated_at=PatientCost.updated_at))
     db.session.commit()
-    rows = list(csv.reader(io.StringIO(doctor.get("/costs.csv").get_data(as_text=True))))[1:]
+    rows = list(csv.reader(io.StringIO(doctor.get("/costs.csv").get_data().decode("utf-8-sig"))))[
+        1:
+    ]
     # Ties on updated_at fall back to the cost row's id, whatever order the rows were made in.
     table_order = db.session.scalars(
         select(PatientCost.patient_id).order_by(PatientCost.id.desc())
@@ -87,7 +89,7 @@ def test_records_csv_is_audited_and_formula_safe(doctor, db):
     make_record(patient, date(2024, 1, 2), "3.00", diagnosis="-2+3", treatment="+cmd|' /C calc'!A0")
     make_record(patient, date(2024, 3, 4), "4.50", kind="medication", prescription="Aspirin")
     response = doctor.get(f"/patients/{patient.id}/records.csv")
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert rows[0] == ["date", "kind", "diagnosis", "treatment", "prescription", "cost", "sources"]
     assert rows[1] == ["2024-03-04", "medication", "", "", "Aspirin", "4.50", "hospital-a"]
     assert rows[2][:4] == ["2024-01-02", "encounter", "'-2+3", "'+cmd|' /C calc'!A0"]

@@ -2,21 +2,22 @@
 
 from datetime import UTC, datetime
 
-from flask import Response, current_app, render_template, request
+from flask import render_template, request
 
 from webapp.admin import bp
 from webapp.admin.forms import AuditFilterForm
 from webapp.auth.decorators import permission_required
+from webapp.common.paging import parse_page
 from webapp.models.permissions import AUDIT_READ
 from webapp.services.audit.events import record_event
-from webapp.services.audit.trail import KNOWN_ACTIONS, AuditFilters, csv_lines, page_of_events
-
-
-def _page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
+from webapp.services.audit.trail import (
+    CSV_COLUMNS,
+    KNOWN_ACTIONS,
+    AuditFilters,
+    export_rows,
+    page_of_events,
+)
+from webapp.web.downloads import csv_response
 
 
 def _filters(form: AuditFilterForm) -> AuditFilters:
@@ -42,7 +43,7 @@ def audit():
         return audit_csv()
     form = AuditFilterForm(request.args)
     valid = form.validate()
-    page = page_of_events(_filters(form), _page_number()) if valid else None
+    page = page_of_events(_filters(form), parse_page(request.args.get("page"))) if valid else None
     context = {
         "form": form,
         "page": page,
@@ -51,13 +52,6 @@ def audit():
     }
     # Errors show next to their fields on a normal page, as for any form a person got wrong.
     return render_template("admin/audit.html", **context)
-
-
-def _streamed(app, filters: AuditFilters):
-    # Its own app context (and session), entered only once the server starts reading: a
-    # response that is never read leaves no context behind, one that is read all releases it.
-    with app.app_context():
-        yield from csv_lines(filters)
 
 
 @bp.route("/audit.csv")
@@ -71,7 +65,4 @@ def audit_csv():
     filters = _filters(form)
     record_event("audit.exported", details={"filters": filters.as_details()})
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    response = Response(_streamed(current_app._get_current_object(), filters), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return csv_response(f"audit-{stamp}.csv", CSV_COLUMNS, lambda: export_rows(filters))

@@ -1,25 +1,26 @@
 """Ingestion runs: the list, one run with its rejects, and "Run now"."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.admin import bp
 from webapp.auth.decorators import permission_required
+from webapp.common.paging import paginate, parse_page
 from webapp.extensions import db
 from webapp.models import IngestReject, PipelineRun
 from webapp.models.permissions import PIPELINE_RUN
 from webapp.services.audit.events import record_event
 from webapp.services.ingestion.launcher import start_run
 from webapp.services.ingestion.runs import ACTIVE_STATUSES
+from webapp.web.htmx import render_page
 
 RUNS_PER_PAGE = 25
 REJECTS_PER_PAGE = 50
 
 
-def _runs_page():
-    stmt = select(PipelineRun).order_by(PipelineRun.started_at.desc(), PipelineRun.id.desc())
-    return db.paginate(stmt, per_page=RUNS_PER_PAGE, error_out=False)
+def _page_number() -> int:
+    return parse_page(request.args.get("page"))
 
 
 def _any_active(runs) -> bool:
@@ -30,9 +31,9 @@ def _any_active(runs) -> bool:
 @permission_required(PIPELINE_RUN)
 def runs():
     """Every run, newest first; the table polls itself while a run is going."""
-    page = _runs_page()
-    template = "admin/_runs_table.html" if request.headers.get("HX-Request") else "admin/runs.html"
-    return render_template(template, page=page, polling=_any_active(page.items))
+    stmt = select(PipelineRun).order_by(PipelineRun.started_at.desc(), PipelineRun.id.desc())
+    page = paginate(db.session, stmt, _page_number(), RUNS_PER_PAGE)
+    return render_page("admin/runs.html", "runs_table", page=page, polling=_any_active(page.items))
 
 
 @bp.route("/runs/<run_id>")
@@ -40,15 +41,13 @@ def runs():
 def run(run_id: str):
     """One run's figures and its rejects, paginated."""
     pipeline_run = db.get_or_404(PipelineRun, run_id)
-    rejects = db.paginate(
-        select(IngestReject).where(IngestReject.run_id == run_id).order_by(IngestReject.id),
-        per_page=REJECTS_PER_PAGE,
-        error_out=False,
-    )
+    stmt = select(IngestReject).where(IngestReject.run_id == run_id).order_by(IngestReject.id)
+    rejects = paginate(db.session, stmt, _page_number(), REJECTS_PER_PAGE)
     polling = pipeline_run.status in ACTIVE_STATUSES
-    if request.headers.get("HX-Request"):
-        return render_template("admin/_run_summary.html", run=pipeline_run, polling=polling)
-    return render_template("admin/run.html", run=pipeline_run, rejects=rejects, polling=polling)
+    # The page polls its summary block while the run is going.
+    return render_page(
+        "admin/run.html", "summary", run=pipeline_run, rejects=rejects, polling=polling
+    )
 
 
 @bp.route("/runs", methods=["POST"])

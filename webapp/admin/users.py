@@ -1,8 +1,7 @@
 """User accounts: the list, creating and editing an account, and the POST-only actions."""
 
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from jinja2_fragments.flask import render_block
 
 from webapp.admin import bp
 from webapp.admin.forms import AccountForm, NewAccountForm
@@ -12,11 +11,7 @@ from webapp.models import User
 from webapp.models.permissions import USERS_MANAGE
 from webapp.services.accounts import changes as accounts
 from webapp.services.accounts.directory import STATUSES, UserQuery, role_names, search_users
-
-
-def wants_fragment() -> bool:
-    """True for an HTMX swap; a history restore after a cache miss needs the whole page."""
-    return "HX-Request" in request.headers and "HX-History-Restore-Request" not in request.headers
+from webapp.web.htmx import render_page
 
 
 def _actor() -> User:
@@ -37,15 +32,17 @@ def users():
     """Search, filter, sort and page through accounts; HTMX gets just the results."""
     roles = role_names()
     query = UserQuery.from_args(request.args, roles)
-    context = {"page": search_users(query), "query": query, "roles": roles, "statuses": STATUSES}
-    if wants_fragment():
-        response = make_response(render_block("admin/users.html", "results", **context))
+    page = search_users(query)
+    return render_page(
+        "admin/users.html",
+        "results",
         # The address bar shows the cleaned-up query, e.g. a clamped page number.
-        response.headers["HX-Push-Url"] = url_for("admin.users", **query.args())
-    else:
-        response = make_response(render_template("admin/users.html", **context))
-    response.vary.add("HX-Request")
-    return response
+        push_url=url_for("admin.users", **query.args()),
+        page=page,
+        query=query,
+        roles=roles,
+        statuses=STATUSES,
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -4,11 +4,12 @@ from flask import request
 
 from webapp.auth.decorators import permission_required
 from webapp.clinic import bp
-from webapp.clinic.responses import csv_response, render_page
 from webapp.common.paging import parse_page
 from webapp.models.permissions import PATIENTS_READ
 from webapp.services.audit.events import record_event
 from webapp.services.costs.table import EXPORT_LIMIT, iter_cost_rows, latest_costs_page
+from webapp.web.downloads import csv_response
+from webapp.web.htmx import render_page
 
 COST_HEADER = ("patient_id", "patient", "month", "total_cost", "record_count", "updated_at")
 

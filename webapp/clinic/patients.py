@@ -5,7 +5,6 @@ from sqlalchemy.orm import joinedload
 
 from webapp.auth.decorators import permission_required
 from webapp.clinic import bp
-from webapp.clinic.responses import csv_response, render_page
 from webapp.extensions import db
 from webapp.models import RECORD_KINDS, Patient
 from webapp.models.permissions import PATIENTS_READ
@@ -13,6 +12,8 @@ from webapp.services.audit.events import record_event
 from webapp.services.costs.chart import bar_chart, cost_series, series_total
 from webapp.services.patients.chart import iter_visits, parse_filter, patient_visits
 from webapp.services.patients.search import SORTS, parse_query, search_patients
+from webapp.web.downloads import csv_response
+from webapp.web.htmx import render_page
 
 SORT_LABELS = {
     "name": "Name A to Z",

@@ -1,1 +1,1 @@
-"""Pure helpers every layer may use: the clock, page numbers, spreadsheet-safe CSV."""
+"""Helpers every layer may use: the clock, pages of a query, spreadsheet-safe CSV."""

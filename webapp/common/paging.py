@@ -3,14 +3,18 @@
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
 MAX_PAGE = 10_000
 
 
 def parse_page(raw: str | None) -> int:
-    """A page number from a query string; anything unusable is page 1."""
+    """A page number from a query string; anything unusable is page 1, never an error."""
     try:
         return min(max(int(raw or 1), 1), MAX_PAGE)
-    except (TypeError, ValueError):
+    except ValueError:
+        # "1e20", "x", and digit strings too long for int() all land here.
         return 1
 
 
@@ -53,3 +57,11 @@ class Page:
         if self.has_more is not None:
             return self.has_more
         return self.page < self.pages
+
+
+def paginate(session: Session, stmt: Select, page: int, per_page: int) -> Page:
+    """One page of `stmt`'s rows, counted first so a page past the end shows the last page."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    page = clamp_page(page, total, per_page)
+    items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items=items, page=page, per_page=per_page, total=total)

@@ -1,4 +1,4 @@
-"""CSV output that spreadsheets cannot turn into formulas."""
+"""CSV output that spreadsheets open as text: no formulas, accented names intact."""
 
 import csv
 import io
@@ -7,6 +7,9 @@ from typing import Any
 
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Without a byte order mark Excel reads UTF-8 as the local code page: "Jerónimo" turns to mojibake.
+BOM = "\ufeff"
+CHUNK_CHARS = 64 * 1024
 
 
 def safe_cell(value: Any) -> Any:
@@ -18,17 +21,22 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def csv_lines(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    """Yield the header and each row as CSV text, one line at a time."""
+def csv_chunks(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
+    """Yield a BOM with the header at once, then the rows as CSV text in chunks of ~64 KiB."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    for row in _with_header(header, rows):
+    writer.writerow([safe_cell(value) for value in header])
+    yield BOM + _drain(buffer)
+    for row in rows:
         writer.writerow([safe_cell(value) for value in row])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+        # One write per chunk, not per row: a 100,000-row export is a few hundred writes.
+        if buffer.tell() >= CHUNK_CHARS:
+            yield _drain(buffer)
+    yield _drain(buffer)
 
 
-def _with_header(header, rows):
-    yield list(header)
-    yield from rows
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text

@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import and_, func, or_, select
 
 from webapp.common.clock import utcnow
+from webapp.common.paging import Page, paginate, parse_page
 from webapp.extensions import db
 from webapp.models import Organization, Role, User
 
@@ -18,13 +19,6 @@ SORTS = {
     "last_login": lambda: User.last_login_at,
 }
 DEFAULT_SORT = "name"
-
-
-def _page_number(raw: str | None) -> int:
-    try:
-        return max(1, int(raw or 1))
-    except ValueError:
-        return 1
 
 
 @dataclass
@@ -54,7 +48,7 @@ class UserQuery:
             status=status if status in STATUSES else "",
             sort=sort,
             desc=desc,
-            page=_page_number(args.get("page")),
+            page=parse_page(args.get("page")),
         )
 
     @property
@@ -90,7 +84,7 @@ def _status_clause(status: str):
     return and_(User.active.is_(True), unlocked)
 
 
-def search_users(query: UserQuery):
+def search_users(query: UserQuery) -> Page:
     """One page of accounts for the query; a page past the end shows the last page."""
     stmt = (
         select(User)
@@ -113,10 +107,8 @@ def search_users(query: UserQuery):
     column = SORTS[query.sort]()
     order = column.desc().nulls_last() if query.desc else column.asc().nulls_last()
     stmt = stmt.order_by(order, User.id)
-    page = db.paginate(stmt, page=query.page, per_page=PER_PAGE, error_out=False)
-    if page.pages and query.page > page.pages:
-        query.page = page.pages
-        page = db.paginate(stmt, page=query.page, per_page=PER_PAGE, error_out=False)
+    page = paginate(db.session, stmt, query.page, PER_PAGE)
+    query.page = page.page
     return page
 
 

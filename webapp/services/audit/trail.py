@@ -1,7 +1,5 @@
 """Reading the audit trail: filters, pages, and the CSV export of the filtered rows."""
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Select, func, or_, select
 
 from webapp.common.clock import as_utc
+from webapp.common.paging import Page, paginate
 from webapp.extensions import db
 from webapp.models import AuditEvent, User
 
@@ -26,8 +25,6 @@ CSV_COLUMNS = (
     "path",
     "details",
 )
-# Spreadsheets run a cell that starts with one of these as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 KNOWN_ACTIONS = (
     "login.success",
     "login.failure",
@@ -101,30 +98,18 @@ def filtered_events(filters: AuditFilters) -> Select:
     return stmt.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
 
 
-def page_of_events(filters: AuditFilters, page: int):
+def page_of_events(filters: AuditFilters, page: int) -> Page:
     """One page of matching rows; a page past the end shows the last page."""
-    stmt = filtered_events(filters)
-    result = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
-    if result.pages and page > result.pages:
-        result = db.paginate(stmt, page=result.pages, per_page=PER_PAGE, error_out=False)
-    return result
+    return paginate(db.session, filtered_events(filters), page, PER_PAGE)
 
 
-def format_moment(moment: datetime | None) -> str:
+def format_moment(moment: datetime) -> str:
     """An instant as UTC text, the same on PostgreSQL and SQLite."""
-    if moment is None:
-        return ""
     return as_utc(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def safe_cell(value) -> str:
-    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-def _row(event: AuditEvent) -> list[str]:
-    values = [
+def _row(event: AuditEvent) -> list:
+    return [
         event.id,
         format_moment(event.occurred_at),
         event.actor_user_id,
@@ -136,25 +121,10 @@ def _row(event: AuditEvent) -> list[str]:
         event.path,
         json.dumps(event.details or {}, sort_keys=True, default=str),
     ]
-    return [safe_cell(value) for value in values]
 
 
-def csv_lines(filters: AuditFilters, batch: int = 1000) -> Iterator[str]:
-    """The matching rows as CSV text, a header first, fetched in batches to stream."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(CSV_COLUMNS)
-    yield flush()
+def export_rows(filters: AuditFilters, batch: int = 1000) -> Iterator[list]:
+    """The matching rows as CSV values (columns as CSV_COLUMNS), fetched in batches to stream."""
     stmt = filtered_events(filters).execution_options(yield_per=batch)
-    for count, event in enumerate(db.session.scalars(stmt), start=1):
-        writer.writerow(_row(event))
-        if count % 100 == 0:
-            yield flush()
-    yield flush()
+    for event in db.session.scalars(stmt):
+        yield _row(event)

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from webapp.common.paging import Page
+from webapp.common.paging import Page, clamp_page
 from webapp.extensions import db
 from webapp.models import Patient, PatientCost
 from webapp.services.costs.cache import COST_TABLE_VERSION_KEY, cached
@@ -77,12 +77,31 @@ def _load(page: int, per_page: int) -> tuple[list[CostRow], bool]:
     return rows[:per_page], len(rows) > per_page
 
 
-def latest_costs_page(page: int, per_page: int = PER_PAGE) -> Page:
-    """One page of the newest cost rows; no total is counted (millions of rows)."""
-    page = min(max(page, 1), MAX_PAGE)
-    rows, more = cached(
+def _cached_load(page: int, per_page: int) -> tuple[list[CostRow], bool]:
+    return cached(
         COST_TABLE_VERSION_KEY, f"costs:table:{page}:{per_page}", lambda: _load(page, per_page)
     )
+
+
+def _last_page(per_page: int) -> int:
+    # Counts no further than the deepest page shown, so it costs what that page's OFFSET does.
+    shown = _statement().order_by(None).limit(MAX_PAGE * per_page).subquery()
+    return clamp_page(
+        MAX_PAGE, db.session.scalar(select(func.count()).select_from(shown)), per_page
+    )
+
+
+def latest_costs_page(page: int, per_page: int = PER_PAGE) -> Page:
+    """One page of the newest cost rows; a page past the end shows the last page.
+
+    No total is counted (millions of rows): only a page past the end counts, and only as far
+    as the deepest page shown.
+    """
+    page = min(max(page, 1), MAX_PAGE)
+    rows, more = _cached_load(page, per_page)
+    if not rows and page > 1:
+        page = _last_page(per_page)
+        rows, more = _cached_load(page, per_page)
     return Page(
         items=rows, page=page, per_page=per_page, total=len(rows), has_more=more and page < MAX_PAGE
     )
