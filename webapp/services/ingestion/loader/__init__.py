@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import insert
 
+from webapp.database import is_postgresql
 from webapp.extensions import db
 from webapp.models import IngestReject, PipelineRun
 from webapp.services.costs.recompute import recompute_costs
@@ -59,8 +60,7 @@ def load_output(
     resolver = PatientResolver()
     for rows in batched(iter_rows(output_uri, PATIENTS), BATCH):
         resolver.resolve_batch(rows)
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    writer = PgBulkRecordWriter(resolver) if postgres else RecordWriter(resolver)
+    writer = PgBulkRecordWriter(resolver) if is_postgresql() else RecordWriter(resolver)
     writer.write_all(output_uri, progress)
     duplicates = mark_duplicate_visits(writer.touched_patients)
     recompute_costs(writer.touched_patients)

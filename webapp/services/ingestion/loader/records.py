@@ -17,6 +17,10 @@ from webapp.services.ingestion.loader.record_store import upsert_records
 BATCH = 2_000
 UNKNOWN_PATIENT = "unknown_patient"
 DUPLICATE_ID = "duplicate_record_id"
+REFUSAL_DETAILS = {
+    UNKNOWN_PATIENT: "the record's patient is not known",
+    DUPLICATE_ID: "a later row has the same record id",
+}
 
 
 @dataclass
@@ -70,14 +74,14 @@ class RecordWriter(WriterState):
         for row in rows:
             patient_id = self._patient_id(row, platform_ids)
             if patient_id is None:
-                self._refuse(row, UNKNOWN_PATIENT, "the record's patient is not known")
+                self._refuse(row, UNKNOWN_PATIENT)
                 continue
             key = (row["source_system"], row["source_record_id"])
             if key in values:
                 # One statement cannot write a key twice; the later row of the export wins.
                 _, earlier = values.pop(key)
                 self._unload(earlier)
-                self._refuse(earlier, DUPLICATE_ID, "a later row has the same record id")
+                self._refuse(earlier, DUPLICATE_ID)
             values[key] = (_record_values(row, patient_id), row)
             self.totals.add(self.totals.loaded, row)
         if values:
@@ -108,19 +112,22 @@ class RecordWriter(WriterState):
             return set()
         return set(db.session.scalars(select(Patient.id).where(Patient.id.in_(wanted))))
 
-    def _refuse(self, row: dict, reason: str, detail: str) -> None:
+    def _refuse(self, row: dict, reason: str) -> None:
         self.totals.add(self.totals.refused, row)
-        provenance = row.get("provenance") or {}
-        self.refused.append(
-            {
-                "source_system": row["source_system"],
-                "file": provenance.get("file"),
-                "position": provenance.get("position"),
-                "excerpt": f"{row['source_record_id']} → patient {row['patient']}"[:200],
-                "reason": reason,
-                "detail": detail,
-            }
-        )
+        self.refused.append(refused_row(row, reason))
+
+
+def refused_row(row: dict, reason: str) -> dict:
+    """The reject row for a canonical record the loader refuses (a REFUSAL_DETAILS reason)."""
+    provenance = row.get("provenance") or {}
+    return {
+        "source_system": row["source_system"],
+        "file": provenance.get("file"),
+        "position": provenance.get("position"),
+        "excerpt": f"{row['source_record_id']} → patient {row['patient']}"[:200],
+        "reason": reason,
+        "detail": REFUSAL_DETAILS[reason],
+    }
 
 
 def _record_values(row: dict, patient_id: int) -> dict:
