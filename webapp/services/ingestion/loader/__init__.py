@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import insert
 
+from pipeline.contract import PATIENTS_FILE, REJECTS_FILE
 from webapp.database import is_postgresql
 from webapp.extensions import db
 from webapp.models import IngestReject, PipelineRun
@@ -18,8 +19,6 @@ from webapp.services.costs.recompute import recompute_costs
 from webapp.services.ingestion.loader.duplicates import mark_duplicate_visits
 from webapp.services.ingestion.loader.identity import PatientResolver
 from webapp.services.ingestion.loader.output_files import (
-    PATIENTS,
-    REJECTS,
     OutputNotReady,
     batched,
     iter_rows,
@@ -58,7 +57,7 @@ def load_output(
     """Load a finished run's output and fill in the run's figures; the caller commits."""
     manifest = read_manifest(output_uri)
     resolver = PatientResolver()
-    for rows in batched(iter_rows(output_uri, PATIENTS), BATCH):
+    for rows in batched(iter_rows(output_uri, PATIENTS_FILE), BATCH):
         resolver.resolve_batch(rows)
     writer = PgBulkRecordWriter(resolver) if is_postgresql() else RecordWriter(resolver)
     writer.write_all(output_uri, progress)
@@ -81,7 +80,7 @@ def load_output(
 def _store_rejects(output_uri: str, run_id: str, refused: list[dict]) -> Counter:
     reasons = Counter()
     db.session.query(IngestReject).filter_by(run_id=run_id).delete()
-    pipeline_rows = ({**row, "stage": "pipeline"} for row in iter_rows(output_uri, REJECTS))
+    pipeline_rows = ({**row, "stage": "pipeline"} for row in iter_rows(output_uri, REJECTS_FILE))
     loader_rows = ({**row, "stage": "loader"} for row in refused)
     for source in (pipeline_rows, loader_rows):
         for rows in batched(source, BATCH):

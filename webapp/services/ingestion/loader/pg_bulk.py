@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
+from pipeline.contract import RECORDS_FILE
 from webapp.database import copy_from
 from webapp.extensions import db
 from webapp.services import storage
-from webapp.services.ingestion.loader.output_files import RECORDS
 from webapp.services.ingestion.loader.record_store import KEY, UPDATABLE
 from webapp.services.ingestion.loader.records import (
     DUPLICATE_ID,
@@ -93,7 +93,7 @@ class PgBulkRecordWriter(WriterState):
         connection.execute(
             text("CREATE TEMP TABLE record_lines (seq bigserial, doc jsonb) ON COMMIT DROP")
         )
-        uri = storage.join(output_uri, RECORDS)
+        uri = storage.join(output_uri, RECORDS_FILE)
         if storage.exists(uri):
             with storage.open_binary(uri) as handle:
                 copy_from(COPY_LINES, handle)

@@ -7,11 +7,18 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from pipeline.contract import (
+    PLATFORM_PATIENT_ID,
+    RECORDS_FILE,
+    SOURCE_PATIENT_ID,
+    cents,
+    patient_ref,
+)
 from webapp.common.clock import utcnow
 from webapp.extensions import db
 from webapp.models import Patient
 from webapp.services.ingestion.loader.identity import PatientResolver
-from webapp.services.ingestion.loader.output_files import RECORDS, batched, iter_rows
+from webapp.services.ingestion.loader.output_files import batched, iter_rows
 from webapp.services.ingestion.loader.record_store import upsert_records
 
 BATCH = 2_000
@@ -34,15 +41,13 @@ class LoadedTotals:
         """Count one record's cost under its control-total key."""
         key = control_key(row)
         entry = bucket.setdefault(key, [0, 0])
-        entry[0] += int(Decimal(row["cost"]) * 100)
+        entry[0] += cents(row["cost"])
         entry[1] += 1
 
 
 def control_key(row: dict) -> tuple:
     """(source_system, patient reference, month): the key of totals.ndjson."""
-    patient = row["patient"]
-    ref = patient.get("platform_patient_id", patient.get("source_patient_id"))
-    return row["source_system"], str(ref), row["month"]
+    return row["source_system"], patient_ref(row["patient"]), row["month"]
 
 
 @dataclass
@@ -62,7 +67,7 @@ class RecordWriter(WriterState):
 
     def write_all(self, output_uri: str, progress: Callable[[int], None] | None = None) -> None:
         """Write every record of the run, batch by batch."""
-        for rows in batched(iter_rows(output_uri, RECORDS), BATCH):
+        for rows in batched(iter_rows(output_uri, RECORDS_FILE), BATCH):
             self.write_batch(rows)
             if progress:
                 progress(len(rows))
@@ -92,21 +97,21 @@ class RecordWriter(WriterState):
 
     def _unload(self, earlier: dict) -> None:
         entry = self.totals.loaded[control_key(earlier)]
-        entry[0] -= int(Decimal(earlier["cost"]) * 100)
+        entry[0] -= cents(earlier["cost"])
         entry[1] -= 1
 
     def _patient_id(self, row: dict, platform_ids: set[int]) -> int | None:
         patient = row["patient"]
-        if "platform_patient_id" in patient:
-            pid = int(patient["platform_patient_id"])
+        if PLATFORM_PATIENT_ID in patient:
+            pid = int(patient[PLATFORM_PATIENT_ID])
             return pid if pid in platform_ids else None
-        return self.resolver.patient_for((row["source_system"], str(patient["source_patient_id"])))
+        return self.resolver.patient_for((row["source_system"], str(patient[SOURCE_PATIENT_ID])))
 
     def _existing_platform_patients(self, rows: list[dict]) -> set[int]:
         wanted = {
-            int(row["patient"]["platform_patient_id"])
+            int(row["patient"][PLATFORM_PATIENT_ID])
             for row in rows
-            if "platform_patient_id" in row["patient"]
+            if PLATFORM_PATIENT_ID in row["patient"]
         }
         if not wanted:
             return set()
