@@ -11,10 +11,10 @@ import pytest
 from apache_beam.options.pipeline_options import GoogleCloudOptions, StandardOptions
 from apache_beam.options.value_provider import RuntimeValueProvider
 from apache_beam.runners.dataflow.internal import apiclient
-from conftest import write_file
 
 from pipeline.discovery import source_of
 from pipeline.run import TEMPLATE_PARAMETERS, build_pipeline, run_pipeline
+from tests.support.pipeline_inputs import write_file
 
 OUTPUTS = {"patients.ndjson", "records.ndjson", "rejects.ndjson", "totals.ndjson", "_SUCCESS"}
 
