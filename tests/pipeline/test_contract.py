@@ -5,11 +5,7 @@ from collections import defaultdict
 
 from pipeline import contract
 from pipeline.run import run_pipeline
-from tests.support.pipeline_inputs import write_file
-
-
-def _lines(path):
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+from tests.support.pipeline_inputs import read_lines, write_file
 
 
 def test_a_run_writes_exactly_the_contracts_files_fields_and_rules(tmp_path):
@@ -40,10 +36,10 @@ def test_a_run_writes_exactly_the_contracts_files_fields_and_rules(tmp_path):
     assert all(tuple(i) == contract.MANIFEST_INPUT_FIELDS for i in manifest["inputs"])
     assert manifest["manifest_version"] == contract.MANIFEST_VERSION
     assert contract.RUN_ID_PATTERN.fullmatch(manifest["run_id"])
-    records = _lines(out / contract.RECORDS_FILE)
-    patients = _lines(out / contract.PATIENTS_FILE)
-    rejects = _lines(out / contract.REJECTS_FILE)
-    totals = _lines(out / contract.TOTALS_FILE)
+    records = read_lines(out / contract.RECORDS_FILE)
+    patients = read_lines(out / contract.PATIENTS_FILE)
+    rejects = read_lines(out / contract.REJECTS_FILE)
+    totals = read_lines(out / contract.TOTALS_FILE)
     assert len(records) == 3 and len(patients) == 1 and len(rejects) == 1
     assert all(tuple(r) == contract.RECORD_FIELDS for r in records)
     assert all(tuple(r["provenance"]) == contract.PROVENANCE_FIELDS for r in records)

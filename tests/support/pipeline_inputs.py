@@ -1,5 +1,6 @@
-"""Input files for pipeline tests, and ParseFiles applied to them inside a test pipeline."""
+"""Input files for pipeline tests, ParseFiles applied to them, and output files read back."""
 
+import json
 from pathlib import Path
 
 import apache_beam as beam
@@ -42,3 +43,8 @@ def write_file(folder, relpath, content):
         content = content.encode("utf-8")
     path.write_bytes(content)
     return path
+
+
+def read_lines(path):
+    """The JSON objects of one NDJSON output file."""
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
