@@ -1,9 +1,10 @@
-"""Canonical record shapes, reject reason codes and the money/date rules shared by parsers."""
+"""Canonical record shapes, reject reason codes and the cost/date parsing shared by parsers."""
 
 import json
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from json.encoder import encode_basestring
+
+from pipeline.contract import month_of
 
 # The old platform's export columns, in order (the header line is optional).
 LEGACY_COLUMNS = (
@@ -85,7 +86,7 @@ def parse_day(raw, field):
     except (ValueError, TypeError):
         raise Reject("bad_date", f"{field}={str(raw)[:40]!r}") from None
     text = day.isoformat()
-    return text, text[:7]
+    return text, month_of(text)
 
 
 def parse_instant(raw, field):
@@ -107,7 +108,7 @@ def parse_instant(raw, field):
         raise Reject("bad_date", f"{field}={raw[:40]!r}") from None
     day = moment.date().isoformat()
     recorded_at = moment.isoformat() if moment.tzinfo is not None else None
-    return recorded_at, day, day[:7]
+    return recorded_at, day, month_of(day)
 
 
 def new_record(spec, pos, record_id, patient_id, kind, when):
@@ -151,14 +152,6 @@ def reject(spec, position, excerpt, reason, detail=""):
         "reason": reason,
         "detail": str(detail)[:EXCERPT_LEN],
     }
-
-
-def patient_key(record):
-    """Return the hashable, deterministic patient key (compact JSON) of a canonical record."""
-    patient = record["patient"]
-    if "platform_patient_id" in patient:
-        return f'{{"platform_patient_id":{int(patient["platform_patient_id"])}}}'
-    return f'{{"source_patient_id":{encode_basestring(patient["source_patient_id"])}}}'
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)

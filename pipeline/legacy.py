@@ -11,6 +11,7 @@ from datetime import date
 from json.encoder import encode_basestring as esc
 
 from pipeline.canonical import LEGACY_COLUMNS, MAX_COST, Reject, cents_of, parse_cost, reject
+from pipeline.contract import money, month_of
 
 WIDTH = len(LEGACY_COLUMNS)
 BATCH = 2000
@@ -96,7 +97,8 @@ def parse_legacy(spec, stream, stats):
             yield "reject", reject(spec, pos, _excerpt(row), err.reason, err.detail)
             continue
         pid = int(pid)
-        key = (pid, day[:7])
+        month = month_of(day)
+        key = (pid, month)
         acc = partial.get(key)
         if acc is None:
             partial[key] = [cents, 1]
@@ -106,9 +108,9 @@ def parse_legacy(spec, stream, stats):
         batch.append(
             f"{head}{esc(relpath + '#' + rid)},"
             f'"patient":{{"platform_patient_id":{pid}}},"kind":"encounter","recorded_at":null,'
-            f'"record_date":"{day}","month":"{day[:7]}","diagnosis":{esc(row[3])},'
+            f'"record_date":"{day}","month":"{month}","diagnosis":{esc(row[3])},'
             f'"treatment":{esc(row[4])},"prescription":{esc(row[5])},'
-            f'"cost":"{cents // 100}.{cents % 100:02d}","cost_source":"source",'
+            f'"cost":"{money(cents)}","cost_source":"source",'
             f'"notes":{esc(row[7])},"provenance":{prov}{pos}}}}}'
         )
         keys.append((key, cents, pos, row))

@@ -5,17 +5,9 @@ from datetime import UTC, datetime
 
 import apache_beam as beam
 
+from pipeline.contract import MANIFEST_VERSION, OUTPUT_FILES, SUCCESS
 from pipeline.sinks import remove_dir, write_bytes
 from pipeline.stats import merge_into
-
-OUTPUT_FILES = {
-    "patients": "patients.ndjson",
-    "records": "records.ndjson",
-    "rejects": "rejects.ndjson",
-    "totals": "totals.ndjson",
-}
-SUCCESS = "_SUCCESS"
-MANIFEST_VERSION = 1
 
 
 def build_manifest(run_id, output, specs, stats_by_file, line_counts):

@@ -10,6 +10,8 @@ RuntimeValueProviders filled from the launch parameters `input`, `output`, `run_
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.options.value_provider import StaticValueProvider, ValueProvider
 
+from pipeline.contract import temp_folder
+
 
 class AikeyOptions(PipelineOptions):
     """Template parameters (underscore names, as Dataflow passes them at launch)."""
@@ -74,7 +76,7 @@ class RunParams:
         return resolve(self._source_system) or None
 
     def tmp_dir(self):
-        return "/".join([self.output(), f"_tmp-{self.run_id()}"])
+        return temp_folder(self.output(), self.run_id())
 
     def output_provider(self):
         return _Derived(self, "output")

@@ -8,7 +8,8 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
-from pipeline.canonical import dumps, encode_lines, patient_key, reject
+from pipeline.canonical import dumps, encode_lines, reject
+from pipeline.contract import cents, patient_key
 from pipeline.fhir import parse_bundle, parse_ndjson
 from pipeline.legacy import parse_legacy
 from pipeline.readers import detect_format, open_binary, sniff
@@ -55,12 +56,6 @@ def total_key(record):
 def total_shard(key):
     """Deterministic shard of a totals key (str hash() differs between worker processes)."""
     return zlib.crc32(key[1].encode("utf-8")) % TOTAL_SHARDS
-
-
-def cents(record):
-    """Return a record's cost as integer cents (exact; never a float)."""
-    whole, _, frac = record["cost"].partition(".")
-    return int(whole) * 100 + int((frac + "00")[:2])
 
 
 class ParseFileDoFn(beam.DoFn):
@@ -128,7 +123,7 @@ class ParseFileDoFn(beam.DoFn):
                 if kind == "line":
                     line, key, amount = row
                 else:
-                    line, key, amount = dumps(row), total_key(row), cents(row)
+                    line, key, amount = dumps(row), total_key(row), cents(row["cost"])
                 # Inlined rather than merge_totals: this runs once per record.
                 acc = partial.get(key)
                 if acc is None:

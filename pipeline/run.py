@@ -12,9 +12,7 @@ the parameters input (comma-separated), output, run_id and optionally source_sys
 import argparse
 import json
 import logging
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -26,8 +24,9 @@ from apache_beam.options.pipeline_options import (
 )
 from apache_beam.pvalue import AsList, AsSingleton
 
+from pipeline.contract import OUTPUT_FILES, SUCCESS, new_run_id
 from pipeline.discovery import expand_inputs
-from pipeline.manifest import OUTPUT_FILES, SUCCESS, WriteManifestDoFn, manifest_path
+from pipeline.manifest import WriteManifestDoFn, manifest_path
 from pipeline.params import AikeyOptions, RunParams, static
 from pipeline.parse import PATIENTS, RECORDS, REJECTS, STATS, TOTALS
 from pipeline.sinks import WriteNdjson, delete_if_exists, join, read_json
@@ -145,9 +144,7 @@ def build_pipeline(argv=None, save_main_session=True):
         params = RunParams(runtime.input, runtime.output, runtime.run_id, source)
         plan = Plan(None, None, None, params, template=True)
     else:
-        run_id = known.run_id or (
-            datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
-        )
+        run_id = known.run_id or new_run_id()
         params = RunParams(
             static(list(known.input)),
             static(known.output),

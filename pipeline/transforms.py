@@ -6,6 +6,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from pipeline.canonical import dumps, encode_lines
+from pipeline.contract import cents, money
 from pipeline.fhir import apply_costs
 from pipeline.parse import (
     FACTS,
@@ -16,7 +17,6 @@ from pipeline.parse import (
     STATS,
     TOTALS,
     ParseFileDoFn,
-    cents,
     total_key,
     total_shard,
 )
@@ -44,7 +44,9 @@ class PriceRecordsDoFn(beam.DoFn):
         for record in records:
             apply_costs(record, facts)
             key = total_key(record)
-            yield beam.pvalue.TaggedOutput(TOTALS, (total_shard(key), {key: [cents(record), 1]}))
+            yield beam.pvalue.TaggedOutput(
+                TOTALS, (total_shard(key), {key: [cents(record["cost"]), 1]})
+            )
             yield encode_lines([dumps(record)])
 
 
@@ -108,7 +110,7 @@ def format_totals(element):
             "source_system": source,
             "patient": json.loads(patient),
             "month": month,
-            "total_cost": f"{total // 100}.{total % 100:02d}",
+            "total_cost": money(total),
             "record_count": count,
         }
         lines.append(dumps(row))

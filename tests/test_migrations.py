@@ -9,8 +9,8 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import app_settings
 from tests.support import services
+from tests.support.settings import app_settings
 from webapp import MIGRATIONS_DIR, create_app
 from webapp.extensions import db
 

@@ -6,8 +6,9 @@ A route added without a guard from webapp.auth.decorators fails here.
 import pytest
 from werkzeug.routing import IntegerConverter, Rule
 
-from tests.conftest import AuthActions, app_settings
+from tests.support.auth import AuthActions
 from tests.support.factories import make_user
+from tests.support.settings import app_settings
 from webapp import create_app
 from webapp.models.permissions import ROLE_PERMISSIONS
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.admin.helpers import events
+from tests.support.admin import events
 
 SAMPLE_RUN = "20260101T000000Z-0000abcd"
 ADMIN_GETS = [

@@ -1,6 +1,6 @@
 """Refusals and sign-in events that the audit log must hold, beyond account changes."""
 
-from tests.admin.helpers import events
+from tests.support.admin import events
 from tests.support.factories import make_user
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from tests.admin.helpers import events
+from tests.support.admin import events
 from tests.support.factories import make_user
 from webapp.common.spreadsheet import safe_cell
 from webapp.models import AuditEvent

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.admin.helpers import edit_url, events, reload
-from tests.conftest import AuthActions
+from tests.support.admin import edit_url, events, reload
+from tests.support.auth import AuthActions
 from tests.support.factories import PASSWORD, make_user
 from webapp.common.clock import utcnow
 from webapp.models import Organization

@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.admin.helpers import events
+from tests.support.admin import events
 from tests.support.factories import make_user
 from webapp.models import Organization, User
 

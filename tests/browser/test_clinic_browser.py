@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.support.browser import sign_in
 from tests.support.factories import PASSWORD, make_patient, make_record, make_user
 from webapp.services.costs.recompute import recompute_costs
 

@@ -5,7 +5,7 @@ import time
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.support.browser import sign_in
 from tests.support.factories import PASSWORD, make_patient, make_user
 from tests.support.oidc import CertServer, SigningKey, hook_settings
 from tests.support.run_outputs import push_envelope, write_output

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.support.browser import sign_in
 from tests.support.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser

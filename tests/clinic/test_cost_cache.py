@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text, update
 
-from tests.conftest import AuthActions, app_settings
+from tests.support.auth import AuthActions
 from tests.support.factories import make_patient, make_record
+from tests.support.settings import app_settings
 from webapp import create_app
 from webapp.extensions import db as database
 from webapp.models import PatientCost

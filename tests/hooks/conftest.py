@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.conftest import app_settings
 from tests.support.oidc import CertServer, SigningKey, hook_settings
+from tests.support.settings import app_settings
 from webapp import create_app
 from webapp.services import storage
 
@@ -46,8 +46,3 @@ def hook_client(hook_app, db):
 def output_uri(storage_root):
     """Where a run of the hook app writes its output."""
     return lambda run_id: storage.join(str(storage_root), "output", run_id)
-
-
-def bearer(token: str) -> dict:
-    """The Authorization header Google sends."""
-    return {"Authorization": f"Bearer {token}"}

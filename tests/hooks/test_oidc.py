@@ -5,8 +5,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from tests.hooks.conftest import bearer
-from tests.support.oidc import AUDIENCE, SigningKey
+from tests.support.oidc import AUDIENCE, SigningKey, bearer
 from tests.support.run_outputs import push_envelope
 from webapp.models import AuditEvent
 

@@ -7,8 +7,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from tests.hooks.conftest import bearer
 from tests.support.factories import make_patient
+from tests.support.oidc import bearer
 from tests.support.run_outputs import push_envelope, run_real_pipeline, write_output
 from webapp.models import AuditEvent, IngestReject, PatientCost, PipelineRun, StorageEvent
 
@@ -192,8 +192,8 @@ def test_success_for_a_known_run_finishes_that_run(hook_client, signing_key, db,
 
 
 def test_database_outage_is_503_so_pubsub_retries(database_url, cert_server, signing_key):
-    from tests.conftest import app_settings
     from tests.support.oidc import hook_settings
+    from tests.support.settings import app_settings
     from webapp import create_app
 
     # A real, unreachable server: nothing listens on port 9 of the loopback.

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import app_settings
-from tests.hooks.conftest import bearer
 from tests.support.factories import make_patient
-from tests.support.oidc import hook_settings
+from tests.support.oidc import bearer, hook_settings
 from tests.support.run_outputs import push_envelope, write_output
+from tests.support.settings import app_settings
 from webapp import create_app
 from webapp.hooks.pull import handle_message
 from webapp.models import AuditEvent, PatientCost, PipelineRun

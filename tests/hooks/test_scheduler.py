@@ -9,11 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import app_settings
-from tests.hooks.conftest import bearer
 from tests.support.factories import make_patient
-from tests.support.oidc import SCHEDULER_ACCOUNT, hook_settings
+from tests.support.oidc import SCHEDULER_ACCOUNT, bearer, hook_settings
 from tests.support.run_outputs import legacy_csv
+from tests.support.settings import app_settings
 from webapp import create_app
 from webapp.models import PatientCost, PipelineRun
 from webapp.services.ingestion import launcher as run_launcher

@@ -3,12 +3,11 @@
 import pytest
 from flask_migrate import upgrade
 
-from tests.conftest import app_settings
-from tests.live.conftest import connect
-from tests.live.test_socket import receive_until
 from tests.support.factories import make_patient, make_user
 from tests.support.live_server import LiveServer
 from tests.support.run_outputs import write_output
+from tests.support.settings import app_settings
+from tests.support.sockets import connect, receive_until
 from webapp import MIGRATIONS_DIR, create_app
 from webapp.extensions import db
 from webapp.models import PipelineRun

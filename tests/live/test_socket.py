@@ -8,8 +8,8 @@ import requests
 from simple_websocket import ConnectionClosed, ConnectionError
 from sqlalchemy import select
 
-from tests.live.conftest import connect, session_cookie, ws_url
 from tests.support.factories import make_patient, make_record, make_user
+from tests.support.sockets import connect, receive_until, session_cookie, ws_url
 from webapp.models import PatientCost, User
 from webapp.services.costs.recompute import recompute_costs
 
@@ -50,19 +50,6 @@ def test_refused_for_aiphas(server, db):
         connect(server, make_user("AIPHAS"))
     cookie = session_cookie(server, make_user("AIPHAS"))
     assert handshake_status(server, {"Cookie": cookie, "Origin": server.url}) == 403
-
-
-def receive_until(ws, predicate, timeout=5.0) -> list[str]:
-    """Messages received until one satisfies predicate; fails after the timeout."""
-    messages, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        message = ws.receive(timeout=max(0.01, deadline - time.monotonic()))
-        if message is None:
-            continue
-        messages.append(message)
-        if predicate(message):
-            return messages
-    raise AssertionError(f"no matching message within {timeout}s; got {messages}")
 
 
 def wait_listening(live_app, timeout=5.0):

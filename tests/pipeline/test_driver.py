@@ -11,16 +11,12 @@ import pytest
 from apache_beam.options.pipeline_options import GoogleCloudOptions, StandardOptions
 from apache_beam.options.value_provider import RuntimeValueProvider
 from apache_beam.runners.dataflow.internal import apiclient
-from conftest import write_file
 
 from pipeline.discovery import source_of
 from pipeline.run import TEMPLATE_PARAMETERS, build_pipeline, run_pipeline
+from tests.support.pipeline_inputs import read_lines, write_file
 
 OUTPUTS = {"patients.ndjson", "records.ndjson", "rejects.ndjson", "totals.ndjson", "_SUCCESS"}
-
-
-def read_lines(path):
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def test_run_pipeline_writes_all_outputs_and_manifest(tmp_path):

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
-from conftest import parse_inputs, write_file
+
+from tests.support.pipeline_inputs import parse_inputs, write_file
 
 PATIENT_BUNDLES = "[A-Z]*_*.json"
 

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
-from conftest import parse_inputs, write_file
+
+from tests.support.pipeline_inputs import parse_inputs, write_file
 
 HEADER = "id,patient_id,record_date,diagnosis,treatment,prescription,cost,notes,created_time,"
 HEADER += "updated_time"

@@ -5,9 +5,9 @@ import json
 import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
-from conftest import parse_inputs, write_file
 
 from pipeline.canonical import REASONS, parse_instant
+from tests.support.pipeline_inputs import parse_inputs, write_file
 
 GOOD = "1,7,2024-01-02,Flu,Rest,None,10.00,n,x,y\n"
 LEGACY_CASES = {

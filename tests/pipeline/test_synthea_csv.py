@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
-from conftest import parse_inputs
+
+from tests.support.pipeline_inputs import parse_inputs
 
 
 def read_csv(path):

@@ -97,3 +97,8 @@ def hook_settings(certs_url: str) -> dict:
         "HOOK_AUDIENCE": AUDIENCE,
         "HOOK_SERVICE_ACCOUNTS": (SCHEDULER_ACCOUNT, PUSH_ACCOUNT),
     }
+
+
+def bearer(token: str) -> dict:
+    """The Authorization header Google sends."""
+    return {"Authorization": f"Bearer {token}"}

@@ -4,6 +4,7 @@ import threading
 
 from flask import Flask, current_app
 
+from webapp.database import sends_change_notifications
 from webapp.live.fragments import render_pushes
 from webapp.live.hub import Hub
 from webapp.live.listener import Listener
@@ -21,7 +22,7 @@ class LiveState:
 
     def ensure_listener(self) -> None:
         """Start this process's LISTEN thread on the first socket (PostgreSQL only)."""
-        if self.listener is not None or not uses_notify(self.app):
+        if self.listener is not None or not sends_change_notifications(self.app):
             return
         with self._lock:
             if self.listener is None:
@@ -32,11 +33,6 @@ class LiveState:
         """Render each change once and broadcast it."""
         for push in render_pushes(self.app, changes, own_session):
             self.hub.broadcast(push)
-
-
-def uses_notify(app: Flask) -> bool:
-    """PostgreSQL delivers changes through NOTIFY; other databases publish in-process."""
-    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
 
 
 def live_state(app: Flask | None = None) -> LiveState:

@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from webapp.common.clock import utcnow
+from webapp.database import sends_change_notifications
 from webapp.extensions import db
 from webapp.models import PatientCost
 
@@ -30,16 +31,9 @@ class Snapshot:
     started: datetime
 
 
-def _publishes_in_process() -> bool:
-    live = current_app.extensions.get("live")
-    return live is not None and not current_app.config["SQLALCHEMY_DATABASE_URI"].startswith(
-        "postgresql"
-    )
-
-
 def before_cost_write() -> Snapshot | None:
     """Call before recomputing costs; None where the database notifies by itself."""
-    if not _publishes_in_process():
+    if sends_change_notifications():
         return None
     return Snapshot(set(db.session.scalars(select(PatientCost.id))), utcnow())
 

@@ -3,9 +3,9 @@
 from collections.abc import Iterable
 
 from sqlalchemy import and_, delete, exists, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.common.clock import utcnow
+from webapp.database import upsert
 from webapp.extensions import db
 from webapp.models import MedicalRecord, PatientCost
 from webapp.services.costs.cache import clear_patient_costs
@@ -40,21 +40,13 @@ def _upsert_totals(patient_ids: list[int]):
         .where(_counted_records(patient_ids))
         .group_by(MedicalRecord.patient_id, MedicalRecord.month)
     )
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(PatientCost).from_select(
-        ["patient_id", "month", "total_cost", "record_count", "updated_at"], totals
-    )
-    return stmt.on_conflict_do_update(
-        index_elements=["patient_id", "month"],
-        set_={
-            "total_cost": stmt.excluded.total_cost,
-            "record_count": stmt.excluded.record_count,
-            "updated_at": stmt.excluded.updated_at,
-        },
-        # Unchanged months are left alone, so no live update is pushed for them.
-        where=(PatientCost.total_cost != stmt.excluded.total_cost)
-        | (PatientCost.record_count != stmt.excluded.record_count),
+    # Unchanged months are left alone, so no live update is pushed for them.
+    return upsert(
+        PatientCost.__table__,
+        key=("patient_id", "month"),
+        updatable=("total_cost", "record_count"),
+        also_set=("updated_at",),
+        source=(("patient_id", "month", "total_cost", "record_count", "updated_at"), totals),
     )
 
 

@@ -1,17 +1,14 @@
 """Fast insertion of synthetic patients with records and monthly costs.
 
-PostgreSQL gets COPY; other backends get batched executemany. Ids are reserved up front so
-records can point at their patients without reading anything back.
+Rows go in through webapp.database.bulk_insert (COPY on PostgreSQL). Ids are reserved up front
+so records can point at their patients without reading anything back.
 """
 
-import csv
-import io
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import func, insert, select, text
-
 from webapp.common.clock import utcnow
+from webapp.database import bulk_insert, refresh_statistics, reserve_ids
 from webapp.extensions import db
 from webapp.models import MedicalRecord, Patient, PatientIdentifier
 from webapp.services.costs.recompute import recompute_costs
@@ -56,17 +53,6 @@ IDENTIFIER_COLUMNS = (
 )
 
 
-def _reserve_ids(count: int) -> int:
-    """First id of a block of `count` patient ids nobody else will take."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        first = db.session.scalar(text("SELECT nextval('patient_id_seq')"))
-        db.session.execute(
-            text("SELECT setval('patient_id_seq', :last)"), {"last": first + count - 1}
-        )
-        return first
-    return (db.session.scalar(select(func.max(Patient.id))) or 0) + 1
-
-
 def _rows(first_id: int, count: int, seed: int, records_per_patient: int, end: date):
     stamp = utcnow()
     patients, records, identifiers = [], [], []
@@ -109,27 +95,11 @@ def _rows(first_id: int, count: int, seed: int, records_per_patient: int, end: d
     return patients, records, identifiers
 
 
-def _copy(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(["\\N" if value is None else value for value in row])
-    buffer.seek(0)
-    cursor = db.session.connection().connection.driver_connection.cursor()
-    cursor.copy_expert(
-        f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
-    )
-
-
 def _refresh_statistics() -> None:
     # Without fresh statistics the planner believes the growing tables are still tiny and
     # recompute_costs scans every record loaded so far: each batch then costs more than the last.
-    db.session.execute(text("ANALYZE patient, patient_identifier, medical_record, patient_cost"))
+    refresh_statistics("patient", "patient_identifier", "medical_record", "patient_cost")
     db.session.commit()
-
-
-def _executemany(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    db.session.execute(insert(model), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
 def add_patients(
@@ -141,25 +111,19 @@ def add_patients(
 ) -> list[int]:
     """Insert `count` synthetic patients with records and costs; returns their id range."""
     end = end or date.today()
-    use_copy = db.session.get_bind().dialect.name == "postgresql"
-    first_id = _reserve_ids(count)
+    first_id = reserve_ids(Patient.__table__, count)
     analyzed_at = BATCH // 2
     for start in range(0, count, BATCH):
         size = min(BATCH, count - start)
         patients, records, identifiers = _rows(
             first_id + start, size, seed + start, records_per_patient, end
         )
-        if use_copy:
-            _copy("patient", PATIENT_COLUMNS, patients)
-            _copy("patient_identifier", IDENTIFIER_COLUMNS, identifiers)
-            _copy("medical_record", RECORD_COLUMNS, records)
-        else:
-            _executemany(Patient, PATIENT_COLUMNS, patients)
-            _executemany(PatientIdentifier, IDENTIFIER_COLUMNS, identifiers)
-            _executemany(MedicalRecord, RECORD_COLUMNS, records)
+        bulk_insert(Patient.__table__, PATIENT_COLUMNS, patients)
+        bulk_insert(PatientIdentifier.__table__, IDENTIFIER_COLUMNS, identifiers)
+        bulk_insert(MedicalRecord.__table__, RECORD_COLUMNS, records)
         recompute_costs(range(first_id + start, first_id + start + size))
         db.session.commit()
-        if use_copy and start + size >= analyzed_at * 2:
+        if start + size >= analyzed_at * 2:
             _refresh_statistics()
             analyzed_at = start + size
         if progress:

@@ -1,18 +1,16 @@
 """Starting an ingestion run once: never a second run while one is in progress."""
 
-import threading
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import text
 
+from webapp.database import single_run_lock
 from webapp.extensions import db
 from webapp.models import PipelineRun
 from webapp.services.ingestion import runs as ingestion
 
 # Any constant will do: it names the one advisory lock that serialises "check, then create".
 RUN_LOCK_KEY = 0x61694B6579
-_local_lock = threading.Lock()
 
 
 @dataclass
@@ -25,10 +23,8 @@ class StartResult:
 
 def start_run(trigger: str, started_by_id: int | None = None) -> StartResult:
     """Create a run over $STORAGE_URI/incoming unless one is active, then hand it off."""
-    with _local_lock:  # SQLite has no advisory locks; one process serialises here
-        if db.session.get_bind().dialect.name == "postgresql":
-            # Held until create_run commits, so two app instances cannot both see "no run".
-            db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RUN_LOCK_KEY})
+    # Held until create_run commits (or the rollback), so no two callers both see "no run".
+    with single_run_lock(RUN_LOCK_KEY):
         active = ingestion.active_run()
         if active is not None:
             db.session.rollback()

@@ -1,13 +1,12 @@
 """The life of an ingestion run: create it, run the pipeline, load its output, record the result."""
 
-import secrets
 import traceback
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import select
 
+from pipeline.contract import new_run_id
 from webapp.common.clock import utcnow
 from webapp.extensions import db
 from webapp.models import PipelineRun
@@ -16,11 +15,6 @@ from webapp.services.costs import live_events
 from webapp.services.ingestion.loader import LoadSummary, load_output
 
 ACTIVE_STATUSES = ("queued", "running", "loading")
-
-
-def new_run_id() -> str:
-    """A sortable, unique run id: UTC timestamp plus randomness."""
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(4)
 
 
 def default_inputs() -> list[str]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from pipeline.contract import SUCCESS
 from webapp.common.clock import utcnow
 from webapp.extensions import db
 from webapp.models import PipelineRun, StorageEvent
@@ -39,7 +40,7 @@ def run_id_for(bucket: str, object_name: str) -> str | None:
     if not object_name.startswith(prefix):
         return None
     parts = object_name[len(prefix) :].split("/")
-    if len(parts) != 3 or parts[0] != "output" or parts[2] != "_SUCCESS":
+    if len(parts) != 3 or parts[0] != "output" or parts[2] != SUCCESS:
         return None
     return parts[1] if RUN_ID.match(parts[1]) else None
 

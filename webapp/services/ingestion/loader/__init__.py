@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import insert
 
+from pipeline.contract import PATIENTS_FILE, REJECTS_FILE
+from webapp.database import is_postgresql
 from webapp.extensions import db
 from webapp.models import IngestReject, PipelineRun
 from webapp.services.costs.recompute import recompute_costs
 from webapp.services.ingestion.loader.duplicates import mark_duplicate_visits
 from webapp.services.ingestion.loader.identity import PatientResolver
 from webapp.services.ingestion.loader.output_files import (
-    PATIENTS,
-    REJECTS,
     OutputNotReady,
     batched,
     iter_rows,
@@ -57,10 +57,9 @@ def load_output(
     """Load a finished run's output and fill in the run's figures; the caller commits."""
     manifest = read_manifest(output_uri)
     resolver = PatientResolver()
-    for rows in batched(iter_rows(output_uri, PATIENTS), BATCH):
+    for rows in batched(iter_rows(output_uri, PATIENTS_FILE), BATCH):
         resolver.resolve_batch(rows)
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    writer = PgBulkRecordWriter(resolver) if postgres else RecordWriter(resolver)
+    writer = PgBulkRecordWriter(resolver) if is_postgresql() else RecordWriter(resolver)
     writer.write_all(output_uri, progress)
     duplicates = mark_duplicate_visits(writer.touched_patients)
     recompute_costs(writer.touched_patients)
@@ -81,7 +80,7 @@ def load_output(
 def _store_rejects(output_uri: str, run_id: str, refused: list[dict]) -> Counter:
     reasons = Counter()
     db.session.query(IngestReject).filter_by(run_id=run_id).delete()
-    pipeline_rows = ({**row, "stage": "pipeline"} for row in iter_rows(output_uri, REJECTS))
+    pipeline_rows = ({**row, "stage": "pipeline"} for row in iter_rows(output_uri, REJECTS_FILE))
     loader_rows = ({**row, "stage": "loader"} for row in refused)
     for source in (pipeline_rows, loader_rows):
         for rows in batched(source, BATCH):

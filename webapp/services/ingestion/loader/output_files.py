@@ -1,15 +1,10 @@
-"""Reading one pipeline run's output folder (the format pipeline/README.md defines)."""
+"""Reading one pipeline run's output folder (the contract pipeline/contract.py owns)."""
 
 import json
 from collections.abc import Iterator
 
+from pipeline.contract import SUCCESS
 from webapp.services import storage
-
-SUCCESS = "_SUCCESS"
-PATIENTS = "patients.ndjson"
-RECORDS = "records.ndjson"
-REJECTS = "rejects.ndjson"
-TOTALS = "totals.ndjson"
 
 
 class OutputNotReady(Exception):

@@ -9,10 +9,17 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
+from pipeline.contract import RECORDS_FILE
+from webapp.database import copy_from
 from webapp.extensions import db
 from webapp.services import storage
-from webapp.services.ingestion.loader.output_files import RECORDS
-from webapp.services.ingestion.loader.records import DUPLICATE_ID, UNKNOWN_PATIENT, WriterState
+from webapp.services.ingestion.loader.record_store import KEY, UPDATABLE
+from webapp.services.ingestion.loader.records import (
+    DUPLICATE_ID,
+    UNKNOWN_PATIENT,
+    WriterState,
+    refused_row,
+)
 
 # Control characters JSON never leaves unescaped: each line arrives as one CSV field.
 COPY_LINES = (
@@ -31,7 +38,10 @@ LEFT JOIN patient_identifier pi
 LEFT JOIN patient p ON p.id = (l.doc->'patient'->>'platform_patient_id')::bigint
 """
 
-UPDATABLE = {
+# How each written column is computed from the staged line (UPDATABLE names the columns).
+FROM_LINE = {
+    "source_system": "doc->>'source_system'",
+    "source_record_id": "doc->>'source_record_id'",
     "patient_id": "patient_id",
     "kind": "doc->>'kind'",
     "record_date": "(doc->>'record_date')::date",
@@ -44,19 +54,15 @@ UPDATABLE = {
     "notes": "doc->>'notes'",
     "source_file": "nullif(right(doc->'provenance'->>'file', 500), '')",
     "source_position": "nullif(left(doc->'provenance'->>'position', 60), '')",
-}
-COLUMNS = {
-    "source_system": "doc->>'source_system'",
-    "source_record_id": "doc->>'source_record_id'",
-    **UPDATABLE,
     "created_at": "now()",
     "updated_at": "now()",
 }
+COLUMNS = (*KEY, *UPDATABLE, "created_at", "updated_at")
 UPSERT = f"""
 INSERT INTO medical_record ({", ".join(COLUMNS)})
-SELECT {", ".join(COLUMNS.values())} FROM record_resolved
+SELECT {", ".join(FROM_LINE[c] for c in COLUMNS)} FROM record_resolved
 WHERE patient_id IS NOT NULL AND rank = 1
-ON CONFLICT (source_system, source_record_id) DO UPDATE
+ON CONFLICT ({", ".join(KEY)}) DO UPDATE
 SET {", ".join(f"{c} = EXCLUDED.{c}" for c in (*UPDATABLE, "updated_at"))}
 WHERE ({", ".join(f"medical_record.{c}" for c in UPDATABLE)})
       IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in UPDATABLE)})
@@ -87,10 +93,10 @@ class PgBulkRecordWriter(WriterState):
         connection.execute(
             text("CREATE TEMP TABLE record_lines (seq bigserial, doc jsonb) ON COMMIT DROP")
         )
-        uri = storage.join(output_uri, RECORDS)
+        uri = storage.join(output_uri, RECORDS_FILE)
         if storage.exists(uri):
             with storage.open_binary(uri) as handle:
-                connection.connection.driver_connection.cursor().copy_expert(COPY_LINES, handle)
+                copy_from(COPY_LINES, handle)
         connection.execute(text(RESOLVE))
         connection.execute(text(UPSERT))
         # Fresh statistics, or the planner keeps its picture of the table before this load
@@ -118,17 +124,4 @@ class PgBulkRecordWriter(WriterState):
 
     def _collect_refused(self, connection) -> None:
         for doc, unknown in connection.execute(text(REFUSED)):
-            provenance = doc.get("provenance") or {}
-            reason = UNKNOWN_PATIENT if unknown else DUPLICATE_ID
-            self.refused.append(
-                {
-                    "source_system": doc["source_system"],
-                    "file": provenance.get("file"),
-                    "position": provenance.get("position"),
-                    "excerpt": f"{doc['source_record_id']} → patient {doc['patient']}"[:200],
-                    "reason": reason,
-                    "detail": "the record's patient is not known"
-                    if unknown
-                    else "a later row has the same record id",
-                }
-            )
+            self.refused.append(refused_row(doc, UNKNOWN_PATIENT if unknown else DUPLICATE_ID))

@@ -1,15 +1,10 @@
 """Checking what the loader wrote against the pipeline's control totals."""
 
-from decimal import Decimal
-
-from webapp.services.ingestion.loader.output_files import TOTALS, iter_rows
+from pipeline.contract import TOTALS_FILE, cents, money
+from webapp.services.ingestion.loader.output_files import iter_rows
 from webapp.services.ingestion.loader.records import LoadedTotals, control_key
 
 MAX_LISTED = 50
-
-
-def _money(cents: int) -> str:
-    return str(Decimal(cents) / 100)
 
 
 def reconcile(output_uri: str, totals: LoadedTotals) -> dict:
@@ -18,11 +13,11 @@ def reconcile(output_uri: str, totals: LoadedTotals) -> dict:
     checked = 0
     expected_cents = 0
     seen = set()
-    for row in iter_rows(output_uri, TOTALS):
+    for row in iter_rows(output_uri, TOTALS_FILE):
         key = control_key(row)
         seen.add(key)
         checked += 1
-        want = [int(Decimal(row["total_cost"]) * 100), int(row["record_count"])]
+        want = [cents(row["total_cost"]), int(row["record_count"])]
         expected_cents += want[0]
         loaded = totals.loaded.get(key, [0, 0])
         refused = totals.refused.get(key, [0, 0])
@@ -36,9 +31,9 @@ def reconcile(output_uri: str, totals: LoadedTotals) -> dict:
     return {
         "status": "ok" if not mismatches else "mismatch",
         "keys_checked": checked,
-        "expected_total": _money(expected_cents),
-        "loaded_total": _money(loaded_cents),
-        "refused_total": _money(refused_cents),
+        "expected_total": money(expected_cents),
+        "loaded_total": money(loaded_cents),
+        "refused_total": money(refused_cents),
         "mismatch_count": len(mismatches),
         "mismatches": mismatches[:MAX_LISTED],
     }
@@ -49,6 +44,6 @@ def _describe(key: tuple, want: list[int], got: list[int]) -> dict:
         "source_system": key[0],
         "patient": key[1],
         "month": key[2],
-        "expected": {"total_cost": _money(want[0]), "record_count": want[1]},
-        "loaded": {"total_cost": _money(got[0]), "record_count": got[1]},
+        "expected": {"total_cost": money(want[0]), "record_count": want[1]},
+        "loaded": {"total_cost": money(got[0]), "record_count": got[1]},
     }

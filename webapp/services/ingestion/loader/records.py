@@ -7,16 +7,27 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from pipeline.contract import (
+    PLATFORM_PATIENT_ID,
+    RECORDS_FILE,
+    SOURCE_PATIENT_ID,
+    cents,
+    patient_ref,
+)
 from webapp.common.clock import utcnow
 from webapp.extensions import db
 from webapp.models import Patient
 from webapp.services.ingestion.loader.identity import PatientResolver
-from webapp.services.ingestion.loader.output_files import RECORDS, batched, iter_rows
+from webapp.services.ingestion.loader.output_files import batched, iter_rows
 from webapp.services.ingestion.loader.record_store import upsert_records
 
 BATCH = 2_000
 UNKNOWN_PATIENT = "unknown_patient"
 DUPLICATE_ID = "duplicate_record_id"
+REFUSAL_DETAILS = {
+    UNKNOWN_PATIENT: "the record's patient is not known",
+    DUPLICATE_ID: "a later row has the same record id",
+}
 
 
 @dataclass
@@ -30,15 +41,13 @@ class LoadedTotals:
         """Count one record's cost under its control-total key."""
         key = control_key(row)
         entry = bucket.setdefault(key, [0, 0])
-        entry[0] += int(Decimal(row["cost"]) * 100)
+        entry[0] += cents(row["cost"])
         entry[1] += 1
 
 
 def control_key(row: dict) -> tuple:
     """(source_system, patient reference, month): the key of totals.ndjson."""
-    patient = row["patient"]
-    ref = patient.get("platform_patient_id", patient.get("source_patient_id"))
-    return row["source_system"], str(ref), row["month"]
+    return row["source_system"], patient_ref(row["patient"]), row["month"]
 
 
 @dataclass
@@ -58,7 +67,7 @@ class RecordWriter(WriterState):
 
     def write_all(self, output_uri: str, progress: Callable[[int], None] | None = None) -> None:
         """Write every record of the run, batch by batch."""
-        for rows in batched(iter_rows(output_uri, RECORDS), BATCH):
+        for rows in batched(iter_rows(output_uri, RECORDS_FILE), BATCH):
             self.write_batch(rows)
             if progress:
                 progress(len(rows))
@@ -70,14 +79,14 @@ class RecordWriter(WriterState):
         for row in rows:
             patient_id = self._patient_id(row, platform_ids)
             if patient_id is None:
-                self._refuse(row, UNKNOWN_PATIENT, "the record's patient is not known")
+                self._refuse(row, UNKNOWN_PATIENT)
                 continue
             key = (row["source_system"], row["source_record_id"])
             if key in values:
                 # One statement cannot write a key twice; the later row of the export wins.
                 _, earlier = values.pop(key)
                 self._unload(earlier)
-                self._refuse(earlier, DUPLICATE_ID, "a later row has the same record id")
+                self._refuse(earlier, DUPLICATE_ID)
             values[key] = (_record_values(row, patient_id), row)
             self.totals.add(self.totals.loaded, row)
         if values:
@@ -88,39 +97,42 @@ class RecordWriter(WriterState):
 
     def _unload(self, earlier: dict) -> None:
         entry = self.totals.loaded[control_key(earlier)]
-        entry[0] -= int(Decimal(earlier["cost"]) * 100)
+        entry[0] -= cents(earlier["cost"])
         entry[1] -= 1
 
     def _patient_id(self, row: dict, platform_ids: set[int]) -> int | None:
         patient = row["patient"]
-        if "platform_patient_id" in patient:
-            pid = int(patient["platform_patient_id"])
+        if PLATFORM_PATIENT_ID in patient:
+            pid = int(patient[PLATFORM_PATIENT_ID])
             return pid if pid in platform_ids else None
-        return self.resolver.patient_for((row["source_system"], str(patient["source_patient_id"])))
+        return self.resolver.patient_for((row["source_system"], str(patient[SOURCE_PATIENT_ID])))
 
     def _existing_platform_patients(self, rows: list[dict]) -> set[int]:
         wanted = {
-            int(row["patient"]["platform_patient_id"])
+            int(row["patient"][PLATFORM_PATIENT_ID])
             for row in rows
-            if "platform_patient_id" in row["patient"]
+            if PLATFORM_PATIENT_ID in row["patient"]
         }
         if not wanted:
             return set()
         return set(db.session.scalars(select(Patient.id).where(Patient.id.in_(wanted))))
 
-    def _refuse(self, row: dict, reason: str, detail: str) -> None:
+    def _refuse(self, row: dict, reason: str) -> None:
         self.totals.add(self.totals.refused, row)
-        provenance = row.get("provenance") or {}
-        self.refused.append(
-            {
-                "source_system": row["source_system"],
-                "file": provenance.get("file"),
-                "position": provenance.get("position"),
-                "excerpt": f"{row['source_record_id']} → patient {row['patient']}"[:200],
-                "reason": reason,
-                "detail": detail,
-            }
-        )
+        self.refused.append(refused_row(row, reason))
+
+
+def refused_row(row: dict, reason: str) -> dict:
+    """The reject row for a canonical record the loader refuses (a REFUSAL_DETAILS reason)."""
+    provenance = row.get("provenance") or {}
+    return {
+        "source_system": row["source_system"],
+        "file": provenance.get("file"),
+        "position": provenance.get("position"),
+        "excerpt": f"{row['source_record_id']} → patient {row['patient']}"[:200],
+        "reason": reason,
+        "detail": REFUSAL_DETAILS[reason],
+    }
 
 
 def _record_values(row: dict, patient_id: int) -> dict:

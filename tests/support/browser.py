@@ -1,0 +1,39 @@
+"""Headless Chromium (Debian's) for browser tests: how to launch it, pages, signing in."""
+
+import os
+import shutil
+from contextlib import contextmanager
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@contextmanager
+def browser_page(browser, base_url: str):
+    """A page in a context of its own (own cookies); fails on any browser console error."""
+    context = browser.new_context(base_url=base_url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield page
+    context.close()
+    assert errors == [], f"browser reported errors: {errors}"
+
+
+def sign_in(page, email: str, password: str) -> None:
+    """Fill in and submit the sign-in form."""
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    # The next page's deferred scripts (htmx) must run before a test types into it.
+    page.wait_for_load_state("load")

@@ -1,0 +1,50 @@
+"""Input files for pipeline tests, ParseFiles applied to them, and output files read back."""
+
+import json
+from pathlib import Path
+
+import apache_beam as beam
+
+from pipeline.discovery import expand_inputs
+from pipeline.parse import PATIENTS, RECORDS, REJECTS, STATS, TOTALS
+from pipeline.stats import MergeStatsFn
+from pipeline.transforms import ControlTotals, ParseFiles, explode
+
+
+def parse_inputs(p, inputs, source_system=None, label="Parse"):
+    """Apply ParseFiles to real files; return {tag: PCollection of dicts} (stats merged)."""
+    specs = expand_inputs([str(i) for i in inputs], source_system)
+    parsed = p | f"{label} specs" >> beam.Create(specs) | f"{label} files" >> ParseFiles()
+    out = {}
+    for tag in (RECORDS, PATIENTS, REJECTS):
+        out[tag] = (
+            parsed[tag]
+            | f"{label} flatten {tag}" >> beam.Flatten()
+            | f"{label} explode {tag}" >> beam.FlatMap(explode)
+        )
+    out[TOTALS] = (
+        parsed[TOTALS]
+        | f"{label} totals" >> ControlTotals()
+        | f"{label} explode totals" >> beam.FlatMap(explode)
+    )
+    out[STATS] = (
+        parsed[STATS]
+        | f"{label} flatten stats" >> beam.Flatten()
+        | f"{label} merge stats" >> beam.CombineGlobally(MergeStatsFn())
+    )
+    return out
+
+
+def write_file(folder, relpath, content):
+    """Write str or bytes to folder/relpath, creating folders; return the path."""
+    path = Path(folder) / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    path.write_bytes(content)
+    return path
+
+
+def read_lines(path):
+    """The JSON objects of one NDJSON output file."""
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]

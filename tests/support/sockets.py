@@ -1,0 +1,53 @@
+"""WebSocket clients of /ws/costs, signed in through the real login form."""
+
+import time
+
+import requests
+from simple_websocket import Client
+
+from tests.support.factories import PASSWORD
+from tests.support.pages import csrf_token
+
+
+def session_cookie(server, user) -> str:
+    """Sign in through the form; return the Cookie header value."""
+    http = requests.Session()
+    token = csrf_token(http.get(f"{server.url}/login").text)
+    response = http.post(
+        f"{server.url}/login",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": token},
+        allow_redirects=False,
+    )
+    assert response.status_code == 302, response.text
+    return "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+
+
+def ws_url(server, query: str = "") -> str:
+    """The ws:// address of /ws/costs on the server."""
+    return server.url.replace("http://", "ws://") + "/ws/costs" + query
+
+
+def connect(server, user=None, origin: str | None = "same", query: str = "") -> Client:
+    """A WebSocket to /ws/costs as the user (or anonymous) with the given Origin."""
+    headers = {}
+    if user is not None:
+        headers["Cookie"] = session_cookie(server, user)
+    if origin == "same":
+        # simple-websocket's Host header carries no port; a browser's Origin matches its Host.
+        headers["Origin"] = "http://127.0.0.1"
+    elif origin:
+        headers["Origin"] = origin
+    return Client.connect(ws_url(server, query), headers=headers)
+
+
+def receive_until(ws, predicate, timeout=5.0) -> list[str]:
+    """Messages received until one satisfies predicate; fails after the timeout."""
+    messages, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = ws.receive(timeout=max(0.01, deadline - time.monotonic()))
+        if message is None:
+            continue
+        messages.append(message)
+        if predicate(message):
+            return messages
+    raise AssertionError(f"no matching message within {timeout}s; got {messages}")

@@ -1,0 +1,128 @@
+"""The one place that knows which database backend this is and what differs between them.
+
+Production and the test suite run on PostgreSQL; the embedded default runs on SQLite. Services
+ask this module (upsert, bulk load, change notifications, the single-run lock) instead of
+checking the dialect themselves.
+"""
+
+import csv
+import io
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from flask import Flask, current_app
+from sqlalchemy import Select, Table, insert, or_, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+
+from webapp.extensions import db
+
+POSTGRESQL = "postgresql"
+SQLITE = "sqlite"
+
+_process_locks: dict[int, threading.Lock] = {}
+_process_locks_guard = threading.Lock()
+
+
+def backend(app: Flask | None = None) -> str:
+    """The configured backend's name: "postgresql" or "sqlite"."""
+    uri = (app or current_app).config["SQLALCHEMY_DATABASE_URI"]
+    return make_url(uri).get_backend_name()
+
+
+def is_postgresql(app: Flask | None = None) -> bool:
+    """Whether the app runs on PostgreSQL."""
+    return backend(app) == POSTGRESQL
+
+
+def sends_change_notifications(app: Flask | None = None) -> bool:
+    """PostgreSQL's trigger NOTIFYs cost changes; elsewhere the app publishes them itself."""
+    return is_postgresql(app)
+
+
+def upsert(
+    table: Table,
+    key: Sequence[str],
+    updatable: Sequence[str],
+    *,
+    also_set: Sequence[str] = (),
+    source: tuple[Sequence[str], Select] | None = None,
+):
+    """INSERT ... ON CONFLICT (key) DO UPDATE the updatable columns, only where one changed.
+
+    `also_set` columns (e.g. updated_at) are rewritten with them but do not count as a change;
+    `source` is (column names, SELECT) to insert from a query instead of bound values.
+    """
+    stmt = (postgresql.insert if is_postgresql() else sqlite.insert)(table)
+    if source is not None:
+        stmt = stmt.from_select(list(source[0]), source[1])
+    changed = or_(*(table.c[name].is_distinct_from(stmt.excluded[name]) for name in updatable))
+    return stmt.on_conflict_do_update(
+        index_elements=list(key),
+        set_={name: stmt.excluded[name] for name in (*updatable, *also_set)},
+        where=changed,
+    )
+
+
+def bulk_insert(table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Insert many rows in the session's transaction: COPY on PostgreSQL, executemany elsewhere."""
+    if not rows:
+        return
+    if is_postgresql():
+        copy_from(
+            f"COPY {table.name} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
+            _csv(rows),
+        )
+    else:
+        db.session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def copy_from(statement: str, handle) -> None:
+    """Run a COPY ... FROM STDIN on the session's connection, reading `handle` (PostgreSQL)."""
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    cursor.copy_expert(statement, handle)
+
+
+def _csv(rows: list[tuple]) -> io.StringIO:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(["\\N" if value is None else value for value in row])
+    buffer.seek(0)
+    return buffer
+
+
+def refresh_statistics(*tables: str) -> None:
+    """ANALYZE the tables on PostgreSQL, whose planner otherwise keeps a stale picture."""
+    if is_postgresql():
+        db.session.execute(text(f"ANALYZE {', '.join(tables)}"))
+
+
+def reserve_ids(table: Table, count: int) -> int:
+    """First id of a block of `count` ids in `table` that nobody else will take."""
+    if is_postgresql():
+        sequence = db.session.scalar(
+            text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
+        )
+        first = db.session.scalar(text("SELECT nextval(:seq)"), {"seq": sequence})
+        db.session.execute(
+            text("SELECT setval(:seq, :last)"), {"seq": sequence, "last": first + count - 1}
+        )
+        return first
+    return (db.session.scalar(text(f"SELECT max(id) FROM {table.name}")) or 0) + 1
+
+
+@contextmanager
+def single_run_lock(key: int) -> Iterator[None]:
+    """Serialise "check, then create" for `key` across threads and, on PostgreSQL, processes.
+
+    On PostgreSQL the advisory lock is a transaction lock: it is held until the caller commits
+    or rolls back, so two app instances cannot both pass the check.
+    """
+    with _process_locks_guard:
+        lock = _process_locks.setdefault(key, threading.Lock())
+    with lock:
+        if is_postgresql():
+            db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        yield
