@@ -49,9 +49,11 @@ def test_load_publishes_new_and_changed_rows_in_process(sqlite_app):
             ws = connect(server, doctor, query=f"?patient={ana.id}")
             assert sqlite_app.extensions["live"].listener is None  # no NOTIFY on SQLite
             load("run-1", [(ana.id, "2025-01-02", "10.00")])
-            new, chart = receive_until(ws, lambda m: "chart-cost-rows" in m)
+            new, chart = receive_until(ws, lambda m: "chart-cost-summary" in m)
             assert new.startswith('<tbody id="cost-rows" hx-swap-oob="afterbegin"><tr id="cost-')
             assert f'id="chart-cost-{ana.id}-2025-01"' in chart
+            assert chart.startswith('<div id="chart-cost-summary" hx-swap-oob="outerHTML">')
+            assert 'id="chart-cost-total">10.00<' in chart and 'data-month="2025-01"' in chart
             load("run-2", [(ana.id, "2025-01-03", "5.00")])
             (changed,) = receive_until(
                 ws, lambda m: m.startswith(f'<tr id="cost-{ana.id}-2025-01"')

@@ -136,3 +136,25 @@ def test_deactivated_users_socket_closes(server, doctor, db):
     with pytest.raises(ConnectionClosed):
         receive_until(ws, lambda m: False, timeout=5)
     assert ws.close_reason == 1008
+
+
+def test_open_chart_gets_its_svg_rows_and_total_re_rendered(server, live_app, doctor, db):
+    ana = make_patient()
+    commit_cost(db, ana, date(2025, 5, 2), "30.00")
+    ws = connect(server, doctor, query=f"?patient={ana.id}")
+    try:
+        wait_listening(live_app)
+        commit_cost(db, ana, date(2025, 6, 9), "70.00")
+        *_, chart = receive_until(ws, lambda m: "chart-cost-summary" in m)
+        assert chart.startswith('<div id="chart-cost-summary" hx-swap-oob="outerHTML">')
+        assert chart.count("<svg") == 1 and chart.count('class="bar"') == 2
+        assert 'data-month="2025-06"' in chart and 'data-month="2025-05"' in chart
+        assert '<th class="num" id="chart-cost-total">100.00</th>' in chart
+        assert "Monthly cost of Ana García, total 100.00" in chart  # the SVG's own title
+        assert "hx-swap-oob" not in chart[len('<div id="chart-cost-summary" hx') :]
+        commit_cost(db, ana, date(2025, 6, 30), "0.50")
+        *_, chart = receive_until(ws, lambda m: "chart-cost-summary" in m)
+        assert '<th class="num" id="chart-cost-total">100.50</th>' in chart
+        assert "2025-06: 70.50" in chart  # the bar's tooltip follows its row
+    finally:
+        ws.close()

@@ -9,7 +9,7 @@ from webapp.extensions import db
 from webapp.models import RECORD_KINDS, Patient
 from webapp.models.permissions import PATIENTS_READ
 from webapp.services.audit.events import record_event
-from webapp.services.costs.chart import bar_chart, cost_series, series_total
+from webapp.services.costs.chart import cost_series, cost_summary
 from webapp.services.patients.chart import iter_visits, parse_filter, patient_visits
 from webapp.services.patients.search import SORTS, parse_query, search_patients
 from webapp.web.downloads import csv_response
@@ -58,16 +58,13 @@ def chart(patient_id: int):
     patient = _patient_or_404(patient_id)
     flt = parse_filter(request.args)
     visits = patient_visits(patient_id, flt)
-    series = cost_series(patient_id)
     response = render_page(
         "clinic/chart.html",
         "records",
         patient=patient,
         flt=flt,
         visits=visits,
-        series=series,
-        total=series_total(series),
-        chart=bar_chart(series),
+        **cost_summary(cost_series(patient_id)),
         kinds=RECORD_KINDS,
     )
     # Written after rendering so the commit does not expire the rows the page reads.

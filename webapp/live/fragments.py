@@ -1,23 +1,25 @@
 """Cost changes rendered with the same row templates as the pages, as htmx out-of-band swaps."""
 
+from dataclasses import replace
+
 from flask import Flask, render_template
+from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.live.messages import Push
 from webapp.models import Patient, PatientCost
+from webapp.services.costs.chart import cost_summary, load_series
 from webapp.services.costs.live_events import CostChange
 from webapp.services.costs.table import row_of
 
 
-def chart_month(cost: PatientCost) -> dict:
-    """The context `clinic/_chart_cost_row.html` expects as `month`."""
-    return {
-        "patient_id": cost.patient_id,
-        "month": cost.month,
-        "total": cost.total_cost,
-        "record_count": cost.record_count,
-    }
+def chart_summary(patient: Patient) -> str:
+    """The chart page's cost block (SVG, rows, total) re-rendered as an out-of-band swap."""
+    summary = cost_summary(load_series(patient.id))
+    return render_block(
+        "clinic/chart.html", "cost_summary", live_swap=True, patient=patient, **summary
+    ).strip()
 
 
 def _oob(template: str, body_id: str, new: bool, **context) -> str:
@@ -47,20 +49,16 @@ def render_pushes(app: Flask, changes: list[CostChange], own_session: bool) -> l
                     continue  # deleted since: the next refresh shows that
                 cost, patient = found[change.id]
                 new = change.op == "INSERT"
-                pushes.append(
-                    Push(
-                        patient_id=cost.patient_id,
-                        costs_html=_oob(
-                            "clinic/_cost_row.html", "cost-rows", new, row=row_of(cost, patient)
-                        ),
-                        chart_html=_oob(
-                            "clinic/_chart_cost_row.html",
-                            "chart-cost-rows",
-                            new,
-                            month=chart_month(cost),
-                        ),
-                    )
+                costs_html = _oob(
+                    "clinic/_cost_row.html", "cost-rows", new, row=row_of(cost, patient)
                 )
+                pushes.append(Push(cost.patient_id, costs_html, chart_html=""))
+            # The chart's block is rendered once per patient, on that patient's last push.
+            patients = {patient.id: patient for _, patient in rows}
+            last = {push.patient_id: index for index, push in enumerate(pushes)}
+            for patient_id, index in last.items():
+                chart_html = chart_summary(patients[patient_id])
+                pushes[index] = replace(pushes[index], chart_html=chart_html)
             return pushes
         finally:
             if own_session:  # the listener thread's session; never a caller's

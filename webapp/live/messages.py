@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Push:
-    """What a change becomes on the wire: the /costs fragment and the chart fragment."""
+    """What a change becomes on the wire: the /costs row, and the open chart's cost block
+    (on the last change of a patient in a batch; empty on the others)."""
 
     patient_id: int
     costs_html: str

@@ -88,7 +88,7 @@ def _stream(ws, subscription, patient_id, user_id, token, recheck_seconds) -> No
             return
         if item is not None:
             ws.send(item.costs_html)
-            if patient_id == item.patient_id:
+            if patient_id == item.patient_id and item.chart_html:
                 ws.send(item.chart_html)
         while ws.receive(timeout=0) is not None:
             pass  # nothing is expected from the client; don't let it pile up

@@ -42,11 +42,12 @@ class Bar:
 def cost_series(patient_id: int) -> list[MonthCost]:
     """Monthly costs of a patient, oldest month first, from the cache or the database."""
     return cached(
-        patient_cost_key(patient_id), f"costs:series:{patient_id}", lambda: _load(patient_id)
+        patient_cost_key(patient_id), f"costs:series:{patient_id}", lambda: load_series(patient_id)
     )
 
 
-def _load(patient_id: int) -> list[MonthCost]:
+def load_series(patient_id: int) -> list[MonthCost]:
+    """Monthly costs of a patient read from the database (a live push must not race the cache)."""
     rows = db.session.execute(
         select(
             PatientCost.month,
@@ -63,6 +64,11 @@ def _load(patient_id: int) -> list[MonthCost]:
 def series_total(series: list[MonthCost]) -> Decimal:
     """Sum of every month's total."""
     return sum((month.total for month in series), Decimal("0.00"))
+
+
+def cost_summary(series: list[MonthCost]) -> dict:
+    """What the chart's cost block shows: the series, its total and the SVG geometry."""
+    return {"series": series, "total": series_total(series), "chart": bar_chart(series)}
 
 
 def _month_range(first: str, last: str) -> list[str]:
