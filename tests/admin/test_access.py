@@ -12,6 +12,7 @@ ADMIN_GETS = [
     "/admin/audit",
     "/admin/audit.csv",
     "/admin/runs",
+    "/admin/runs/sources",
     f"/admin/runs/{SAMPLE_RUN}",
 ]
 ADMIN_POSTS = [

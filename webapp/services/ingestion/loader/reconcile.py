@@ -36,7 +36,16 @@ def reconcile(output_uri: str, totals: LoadedTotals) -> dict:
         "refused_total": money(refused_cents),
         "mismatch_count": len(mismatches),
         "mismatches": mismatches[:MAX_LISTED],
+        "records_by_source": records_by_source(totals.loaded),
     }
+
+
+def records_by_source(loaded: dict[tuple, list[int]]) -> dict[str, int]:
+    """Records loaded per source system (for the runs console's per-source view)."""
+    counts: dict[str, int] = {}
+    for (source_system, _patient, _month), (_cents, records) in loaded.items():
+        counts[source_system] = counts.get(source_system, 0) + records
+    return counts
 
 
 def _describe(key: tuple, want: list[int], got: list[int]) -> dict:
