@@ -1,7 +1,8 @@
-"""A doctor's open /costs page shows rows the Pub/Sub hook loads, without a reload."""
+"""A doctor's open /costs page and chart show rows the Pub/Sub hook loads, without a reload."""
 
 import time
 
+import pytest
 import requests
 from playwright.sync_api import expect
 
@@ -19,17 +20,13 @@ def wait_until(condition, timeout=10.0):
         time.sleep(0.05)
 
 
-def test_new_and_changed_rows_appear_live(page, live_server, app, db, tmp_path, monkeypatch):
+@pytest.fixture
+def deliver(live_server, app, tmp_path, monkeypatch):
+    """Load a run's output through the Pub/Sub hook, as storage notifications do."""
     key = SigningKey("browser-key")
     certs = CertServer(key)
     for name, value in {**hook_settings(certs.url), "STORAGE_URI": str(tmp_path)}.items():
         monkeypatch.setitem(app.config, name, value)
-    doctor, ana = make_user("DOCTOR"), make_patient()
-    sign_in(page, doctor.email, PASSWORD)
-    page.goto("/costs")
-    page.evaluate("window.notReloaded = true")
-    state = app.extensions["live"]
-    wait_until(lambda: len(state.hub) >= 1 and state.listener and state.listener.connected.is_set())
 
     def deliver(run_id, rows):
         write_output(storage.join(str(tmp_path), "output", run_id), run_id, rows)
@@ -41,14 +38,52 @@ def test_new_and_changed_rows_appear_live(page, live_server, app, db, tmp_path, 
         )
         assert response.status_code == 204, response.text
 
-    try:
-        deliver("run-1", [(ana.id, "2025-01-10", "40.00")])
-        row = page.locator(f"#cost-rows > tr#cost-{ana.id}-2025-01")
-        expect(row).to_contain_text("40.00")
-        expect(row).to_contain_text("Ana García")
-        deliver("run-2", [(ana.id, "2025-01-11", "2.50")])
-        expect(row).to_contain_text("42.50")
-        expect(page.locator(f"tr#cost-{ana.id}-2025-01")).to_have_count(1)
-        assert page.evaluate("window.notReloaded") is True
-    finally:
-        certs.stop()
+    yield deliver
+    certs.stop()
+
+
+def wait_for_socket(app):
+    state = app.extensions["live"]
+    wait_until(lambda: len(state.hub) >= 1 and state.listener and state.listener.connected.is_set())
+
+
+def test_new_and_changed_rows_appear_live(page, app, db, deliver):
+    doctor, ana = make_user("DOCTOR"), make_patient()
+    sign_in(page, doctor.email, PASSWORD)
+    page.goto("/costs")
+    page.evaluate("window.notReloaded = true")
+    wait_for_socket(app)
+    deliver("run-1", [(ana.id, "2025-01-10", "40.00")])
+    row = page.locator(f"#cost-rows > tr#cost-{ana.id}-2025-01")
+    expect(row).to_contain_text("40.00")
+    expect(row).to_contain_text("Ana García")
+    deliver("run-2", [(ana.id, "2025-01-11", "2.50")])
+    expect(row).to_contain_text("42.50")
+    expect(page.locator(f"tr#cost-{ana.id}-2025-01")).to_have_count(1)
+    assert page.evaluate("window.notReloaded") is True
+
+
+def test_the_open_charts_svg_and_total_follow_its_rows(page, app, db, deliver):
+    doctor, ana = make_user("DOCTOR"), make_patient()
+    sign_in(page, doctor.email, PASSWORD)
+    page.goto(f"/patients/{ana.id}")
+    expect(page.locator("#chart-cost-rows")).to_contain_text("No costs recorded.")
+    expect(page.locator("svg.cost-chart")).to_have_count(0)
+    page.evaluate("window.notReloaded = true")
+    wait_for_socket(app)
+    deliver("run-1", [(ana.id, "2025-01-10", "40.00")])
+    expect(page.locator("svg.cost-chart rect.bar")).to_have_count(1)
+    expect(page.locator("#chart-cost-total")).to_have_text("40.00")
+    expect(page.locator("#chart-cost-rows")).not_to_contain_text("No costs recorded.")
+    deliver("run-2", [(ana.id, "2025-03-11", "60.00"), (ana.id, "2025-01-12", "2.50")])
+    # Jan, Feb (no records, an empty slot) and Mar.
+    expect(page.locator("svg.cost-chart rect.bar")).to_have_count(3)
+    expect(page.locator("#chart-cost-total")).to_have_text("102.50")
+    expect(page.locator("#cost-chart-title")).to_have_text(
+        "Monthly cost of Ana García, total 102.50"
+    )
+    jan = page.locator('svg.cost-chart rect.bar[data-month="2025-01"] title')
+    expect(jan).to_have_text("2025-01: 42.50")
+    expect(page.locator(f"#chart-cost-{ana.id}-2025-03")).to_contain_text("60.00")
+    expect(page.locator("#chart-cost-summary")).to_have_count(1)
+    assert page.evaluate("window.notReloaded") is True

@@ -46,11 +46,13 @@ def test_load_publishes_new_and_changed_rows_in_process(sqlite_app):
     try:
         with sqlite_app.app_context():
             doctor, ana = make_user("DOCTOR"), make_patient()
-            ws = connect(server, doctor, query=f"?patient={ana.id}")
+            ws = connect(server, doctor)
+            chart_ws = connect(server, doctor, query=f"?patient={ana.id}")
             assert sqlite_app.extensions["live"].listener is None  # no NOTIFY on SQLite
             load("run-1", [(ana.id, "2025-01-02", "10.00")])
-            new, chart = receive_until(ws, lambda m: "chart-cost-summary" in m)
+            (new,) = receive_until(ws, lambda m: "cost-rows" in m)
             assert new.startswith('<tbody id="cost-rows" hx-swap-oob="afterbegin"><tr id="cost-')
+            (chart,) = receive_until(chart_ws, lambda m: "chart-cost-summary" in m)
             assert f'id="chart-cost-{ana.id}-2025-01"' in chart
             assert chart.startswith('<div id="chart-cost-summary" hx-swap-oob="outerHTML">')
             assert 'id="chart-cost-total">10.00<' in chart and 'data-month="2025-01"' in chart
@@ -60,5 +62,6 @@ def test_load_publishes_new_and_changed_rows_in_process(sqlite_app):
             )
             assert 'hx-swap-oob="outerHTML"' in changed and "15.00" in changed
             ws.close()
+            chart_ws.close()
     finally:
         server.stop()

@@ -47,7 +47,7 @@ def still_allowed(user_id: int, session_token: str) -> bool:
 @bp.route("/ws/costs")
 @permission_required(PATIENTS_READ)
 def costs_socket():
-    """Upgrade to a WebSocket that streams cost rows; ?patient=<id> adds that chart's rows."""
+    """Upgrade to a WebSocket that streams /costs rows, or with ?patient=<id> that chart's block."""
     if not is_websocket_upgrade():
         abort(400)
     if not same_origin():
@@ -87,8 +87,10 @@ def _stream(ws, subscription, patient_id, user_id, token, recheck_seconds) -> No
             ws.close(TRY_AGAIN_LATER, "reconnect and refresh")  # the client reloads its rows
             return
         if item is not None:
-            ws.send(item.costs_html)
-            if patient_id == item.patient_id and item.chart_html:
+            # A chart page has no /costs table: rows it cannot place are errors in the browser.
+            if patient_id is None:
+                ws.send(item.costs_html)
+            elif patient_id == item.patient_id and item.chart_html:
                 ws.send(item.chart_html)
         while ws.receive(timeout=0) is not None:
             pass  # nothing is expected from the client; don't let it pile up
