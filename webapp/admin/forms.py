@@ -29,9 +29,18 @@ def strip(value):
 class AccountForm(FlaskForm):
     """Name, email, role and organization, as created and edited by an administrator."""
 
-    name = StringField("Name", filters=[strip], validators=[DataRequired(), Length(max=200)])
+    # Someone else's details: the administrator's own saved name and email must not fill in.
+    name = StringField(
+        "Name",
+        filters=[strip],
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "off"},
+    )
     email = EmailField(
-        "Email", filters=[strip], validators=[DataRequired(), Length(max=254), EMAIL_SHAPE]
+        "Email",
+        filters=[strip],
+        validators=[DataRequired(), Length(max=254), EMAIL_SHAPE],
+        render_kw={"autocomplete": "off"},
     )
     role = SelectField("Role", validators=[DataRequired()])
     organization = SelectField("Organization", default="")
@@ -79,7 +88,10 @@ class NewAccountForm(AccountForm):
         ],
         default=GENERATE,
     )
-    password = PasswordField("Password", validators=[Length(max=256)])
+    # Another person's first password: the browser must not offer the administrator's own.
+    password = PasswordField(
+        "Password", validators=[Length(max=256)], render_kw={"autocomplete": "new-password"}
+    )
 
     def validate_password(self, field):
         """Apply the password policy when the administrator chose to type one."""
