@@ -30,8 +30,13 @@ def _oob(template: str, body_id: str, new: bool, **context) -> str:
     return render_template(template, oob="outerHTML", **context).strip()
 
 
-def render_pushes(app: Flask, changes: list[CostChange], own_session: bool) -> list[Push]:
-    """One Push per change still in the database, rendered once for every socket."""
+def render_pushes(
+    app: Flask, changes: list[CostChange], own_session: bool, charts: set[int]
+) -> list[Push]:
+    """One Push per change still in the database, rendered once for every socket.
+
+    A chart's block costs a query, so it is rendered only for the `charts` open in this process.
+    """
     if not changes:
         return []
     # A request context lets the row templates build their links without SERVER_NAME.
@@ -53,10 +58,12 @@ def render_pushes(app: Flask, changes: list[CostChange], own_session: bool) -> l
                     "clinic/_cost_row.html", "cost-rows", new, row=row_of(cost, patient)
                 )
                 pushes.append(Push(cost.patient_id, costs_html, chart_html=""))
-            # The chart's block is rendered once per patient, on that patient's last push.
+            # The chart's block is rendered once per open chart, on that patient's last push.
             patients = {patient.id: patient for _, patient in rows}
             last = {push.patient_id: index for index, push in enumerate(pushes)}
             for patient_id, index in last.items():
+                if patient_id not in charts:
+                    continue
                 chart_html = chart_summary(patients[patient_id])
                 pushes[index] = replace(pushes[index], chart_html=chart_html)
             return pushes

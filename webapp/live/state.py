@@ -31,7 +31,8 @@ class LiveState:
 
     def publish(self, changes: list[CostChange], own_session: bool = False) -> None:
         """Render each change once and broadcast it."""
-        for push in render_pushes(self.app, changes, own_session):
+        charts = self.hub.charts_open()
+        for push in render_pushes(self.app, changes, own_session, charts):
             self.hub.broadcast(push)
 
 

@@ -59,7 +59,7 @@ def costs_socket():
     config = current_app.config
     state = live_state()
     state.ensure_listener()
-    subscription = state.hub.subscribe(config["LIVE_QUEUE_SIZE"])
+    subscription = state.hub.subscribe(config["LIVE_QUEUE_SIZE"], patient_id)
     try:
         ws = Server(request.environ, ping_interval=config["LIVE_PING_SECONDS"])
     except Exception:
