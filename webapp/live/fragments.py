@@ -8,6 +8,7 @@ from webapp.live.messages import Push
 from webapp.models import Patient, PatientCost
 from webapp.services.costs.live_events import CostChange
 from webapp.services.costs.table import row_of
+from webapp.services.patients.scope import hospitals_of
 
 
 def chart_month(cost: PatientCost) -> dict:
@@ -41,6 +42,8 @@ def render_pushes(app: Flask, changes: list[CostChange], own_session: bool) -> l
                 .where(PatientCost.id.in_({c.id for c in changes}))
             ).all()
             found = {cost.id: (cost, patient) for cost, patient in rows}
+            # One query per batch, not per socket: each socket filters on these ids alone.
+            hospitals = hospitals_of(cost.patient_id for cost, _ in rows)
             pushes = []
             for change in changes:
                 if change.id not in found:
@@ -50,6 +53,7 @@ def render_pushes(app: Flask, changes: list[CostChange], own_session: bool) -> l
                 pushes.append(
                     Push(
                         patient_id=cost.patient_id,
+                        hospital_ids=hospitals.get(cost.patient_id, frozenset()),
                         costs_html=_oob(
                             "clinic/_cost_row.html", "cost-rows", new, row=row_of(cost, patient)
                         ),
