@@ -22,6 +22,11 @@ def list_sources() -> list[SourceSystem]:
     )
 
 
+def find_source(name: str) -> SourceSystem | None:
+    """The registered source system of this name, if any."""
+    return db.session.scalar(select(SourceSystem).filter_by(name=name.strip()))
+
+
 def hospital_by_code(code: str) -> Hospital:
     """The hospital with this code (case-insensitive); SourceError if none."""
     hospital = db.session.scalar(select(Hospital).where(Hospital.code == code.strip().upper()))
@@ -37,7 +42,7 @@ def register_source(
     name = name.strip()
     if not name or "/" in name or len(name) > 120:
         raise SourceError("A source system name is the folder name under incoming/ (no '/').")
-    if db.session.scalar(select(SourceSystem).filter_by(name=name)) is not None:
+    if find_source(name) is not None:
         raise SourceError(f"Source system {name!r} is already registered.")
     source = SourceSystem(
         name=name,
