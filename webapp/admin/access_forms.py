@@ -3,6 +3,7 @@
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
 from webapp.admin.forms import strip
@@ -12,10 +13,13 @@ from webapp.models import Hospital
 UNASSIGNED = ""
 
 
-def hospital_choices() -> list[tuple[str, str]]:
+def hospital_choices() -> list[SelectChoice]:
     """Every hospital, plus "Unassigned" first (its patients are visible to no doctor)."""
     hospitals = db.session.scalars(select(Hospital).order_by(Hospital.name))
-    return [(UNASSIGNED, "Unassigned"), *((str(h.id), f"{h.name} ({h.code})") for h in hospitals)]
+    return [
+        SelectChoice(UNASSIGNED, "Unassigned"),
+        *(SelectChoice(str(h.id), f"{h.name} ({h.code})") for h in hospitals),
+    ]
 
 
 class AssignForm(FlaskForm):

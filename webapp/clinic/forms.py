@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from webapp.services.patients.break_glass import REASONS
@@ -17,7 +18,10 @@ class BreakGlassForm(FlaskForm):
 
     reason = SelectField(
         "Reason",
-        choices=[("", "Choose a reason…"), *REASONS.items()],
+        choices=[
+            SelectChoice("", "Choose a reason…"),
+            *(SelectChoice(code, label) for code, label in REASONS.items()),
+        ],
         validators=[DataRequired(message="Choose a reason.")],
     )
     details = TextAreaField(
