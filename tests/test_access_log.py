@@ -1,4 +1,4 @@
-"""The server's access log (gunicorn as the Dockerfile runs it) never carries a patient's details."""
+"""The access log of gunicorn, run as the Dockerfile runs it, never carries a patient's details."""
 
 import os
 import secrets

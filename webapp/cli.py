@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import Patient
+from webapp.services.audit.events import record_event
 from webapp.services.demo.bulk_patients import add_patients
 from webapp.services.demo.exports import write_demo_exports
 from webapp.services.demo.seeding import (
@@ -17,7 +18,6 @@ from webapp.services.demo.seeding import (
     seed_reference_data,
     seed_users,
 )
-from webapp.services.audit.events import record_event
 from webapp.services.ingestion import runs as ingestion
 from webapp.services.ingestion import sources as source_registry
 
@@ -147,7 +147,9 @@ def sources_add(name: str, code: str | None, description: str) -> None:
 def sources_list() -> None:
     """Every source system and its hospital, unassigned first."""
     for source in source_registry.list_sources():
-        where = f"{source.hospital.code}  {source.hospital.name}" if source.hospital else "UNASSIGNED"
+        where = (
+            f"{source.hospital.code}  {source.hospital.name}" if source.hospital else "UNASSIGNED"
+        )
         click.echo(f"{source.name:<30} {where}")
 
 

@@ -64,9 +64,7 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_break_glass_grant")),
     )
     op.create_index("ix_break_glass_grant_patient_id", "break_glass_grant", ["patient_id"])
-    op.create_index(
-        "ix_break_glass_user_expires", "break_glass_grant", ["user_id", "expires_at"]
-    )
+    op.create_index("ix_break_glass_user_expires", "break_glass_grant", ["user_id", "expires_at"])
 
 
 def downgrade():

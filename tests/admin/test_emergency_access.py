@@ -20,9 +20,15 @@ def test_the_list_shows_grants_by_patient_id_and_hospital_never_name(client, aut
     html = client.get("/admin/access/emergency").get_data(as_text=True)
     row = html[html.index(f'id="grant-{grant.id}"') :]
     row = row[: row.index("</tr>")]
-    for shown in (f"#{patient.id}", "Bayview Medical Center", "Dana Doctor",
-                  "St. Aiken General Hospital", "Patient referred", "Transferred from Bayview",
-                  "Mark reviewed"):
+    for shown in (
+        f"#{patient.id}",
+        "Bayview Medical Center",
+        "Dana Doctor",
+        "St. Aiken General Hospital",
+        "Patient referred",
+        "Transferred from Bayview",
+        "Mark reviewed",
+    ):
         assert shown in row, shown
     assert "Theo" not in html and "Faraway" not in html and "1985" not in html
     [viewed] = events("access.emergency_view")

@@ -53,7 +53,9 @@ def test_reassigning_moves_the_patients_and_is_audited(client, auth, db):
     page = client.get("/admin/sources").get_data(as_text=True)
     bmc = hospital_option(page, "BMC")
     response = auth.post(
-        f"/admin/sources/{wandering.id}", {f"s{wandering.id}-hospital": bmc}, token_page="/admin/sources"
+        f"/admin/sources/{wandering.id}",
+        {f"s{wandering.id}-hospital": bmc},
+        token_page="/admin/sources",
     )
     assert response.status_code == 303
     assert source(db, "wandering").hospital.code == "BMC"
@@ -65,7 +67,11 @@ def test_reassigning_moves_the_patients_and_is_audited(client, auth, db):
     # Unassigning takes the patients from everybody.
     auth.logout()
     auth.login("AIPHAS")
-    auth.post(f"/admin/sources/{wandering.id}", {f"s{wandering.id}-hospital": ""}, token_page="/admin/sources")
+    auth.post(
+        f"/admin/sources/{wandering.id}",
+        {f"s{wandering.id}-hospital": ""},
+        token_page="/admin/sources",
+    )
     assert source(db, "wandering").hospital is None
 
 

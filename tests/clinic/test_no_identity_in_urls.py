@@ -16,7 +16,10 @@ def urls(html: str) -> list[str]:
 def test_search_by_name_dob_or_identifier_is_a_post_whose_page_links_no_detail(doctor, db):
     for number in range(30):
         make_patient(
-            "Zebulon", f"Quarry{number:02d}", date(1971, 2, 3), source=("hospital-a", f"MRN-Z{number}")
+            "Zebulon",
+            f"Quarry{number:02d}",
+            date(1971, 2, 3),
+            source=("hospital-a", f"MRN-Z{number}"),
         )
     for fields in ({"name": "Zebulon"}, {"dob": "1971-02-03"}, {"identifier": "MRN-Z7"}):
         response = search(doctor, **fields)

@@ -114,11 +114,15 @@ def test_search_all_hospitals_shows_only_name_birth_year_and_hospital(doctor, wo
     html = response.get_data(as_text=True)
     ids = listed_ids(response)
     assert {world["theirs"].id, world["orphan"].id, world["mine"].id} <= set(ids)
-    row = re.search(rf'<tr id="patient-{world["theirs"].id}" class="restricted">(.*?)</tr>', html, re.S)
+    row = re.search(
+        rf'<tr id="patient-{world["theirs"].id}" class="restricted">(.*?)</tr>', html, re.S
+    )
     text = re.sub(r"<[^>]+>", " ", row.group(1))
     assert "Theo Faraway" in text and "1985" in text and "Bayview Medical Center" in text
     assert "1985-06-07" not in html and "male" not in text and "10.00" not in text
-    orphan = re.search(rf'<tr id="patient-{world["orphan"].id}" class="restricted">(.*?)</tr>', html, re.S)
+    orphan = re.search(
+        rf'<tr id="patient-{world["orphan"].id}" class="restricted">(.*?)</tr>', html, re.S
+    )
     assert "No hospital assigned" in orphan.group(1)
     # Patients in scope keep their full row.
     mine = re.search(rf'<tr id="patient-{world["mine"].id}">(.*?)</tr>', html, re.S).group(1)

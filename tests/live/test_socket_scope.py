@@ -63,9 +63,7 @@ def test_each_socket_gets_only_its_hospitals_patients(server, live_app, doctor, 
         ws_b.close()
 
 
-def test_a_grant_opens_the_patients_pushes_and_its_expiry_closes_them(
-    server, live_app, doctor, db
-):
+def test_a_grant_opens_the_patients_pushes_and_its_expiry_closes_them(server, live_app, doctor, db):
     theirs = make_patient("Theo", "Faraway", source=("bayview-emr", "B1"), hospital="BMC")
     mine = make_patient("Mina", "Local")
     ws = connect(server, doctor, query=f"?patient={theirs.id}")

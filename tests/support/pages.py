@@ -16,6 +16,4 @@ def csrf_token(html: str) -> str:
 def search_patients(client, headers=None, **fields):
     """POST the patient search form as the page does (HTMX sends the token as X-CSRFToken)."""
     token = csrf_token(client.get("/patients").get_data(as_text=True))
-    return client.post(
-        "/patients", data=fields, headers={"X-CSRFToken": token, **(headers or {})}
-    )
+    return client.post("/patients", data=fields, headers={"X-CSRFToken": token, **(headers or {})})

@@ -75,5 +75,6 @@ def sources_assign(source_id: int):
         "source.assign",
         details={"source_system": source.name, "old": old, "new": _code(source.hospital)},
     )
-    flash(f"{source.name} now belongs to {source.hospital.name if source.hospital else 'no hospital'}.")
+    owner = source.hospital.name if source.hospital else "no hospital (unassigned)"
+    flash(f"{source.name} now belongs to {owner}.")
     return redirect(url_for("admin.sources"), code=303)

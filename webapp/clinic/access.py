@@ -15,7 +15,7 @@ from webapp.services.patients.scope import can_see, hospital_names_of, scope_of
 
 
 def restricted(patient: Patient, form: BreakGlassForm | None = None, status: int = 403):
-    """The "restricted" page: what a doctor outside the patient's hospitals may know, and the form."""
+    """The "restricted" page: what an outside doctor may know of the patient, and the form."""
     record_event("access.restricted", patient_id=patient.id)
     hospitals = hospital_names_of([patient.id]).get(patient.id, ())
     page = render_template(

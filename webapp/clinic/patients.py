@@ -38,7 +38,9 @@ def patients():
     if request.method == "POST":
         query = parse_query(request.form)
     else:
-        query = parse_query({key: request.args[key] for key in URL_SAFE_ARGS if key in request.args})
+        query = parse_query(
+            {key: request.args[key] for key in URL_SAFE_ARGS if key in request.args}
+        )
     page = search_patients(query, scope_of(current_user))
     response = render_page(
         "clinic/patients.html",

@@ -69,7 +69,9 @@ def costs_socket():
         state.hub.unsubscribe(subscription)
         raise
     try:
-        _stream(ws, subscription, patient_id, (user_id, token, scope), config["LIVE_RECHECK_SECONDS"])
+        _stream(
+            ws, subscription, patient_id, (user_id, token, scope), config["LIVE_RECHECK_SECONDS"]
+        )
     except ConnectionClosed:
         pass
     finally:
