@@ -6,20 +6,10 @@ from datetime import date
 from sqlalchemy import select
 
 from tests.support.factories import make_doctor_at, make_patient, make_record
-from tests.support.sockets import connect, receive_until
+from tests.support.sockets import connect, receive_until, wait_listening
 from webapp.models import BreakGlassGrant, PatientCost
 from webapp.services.costs.recompute import recompute_costs
 from webapp.services.patients.break_glass import grant_access
-
-
-def wait_listening(live_app, timeout=5.0):
-    state = live_app.extensions["live"]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if state.listener is not None and state.listener.connected.is_set():
-            return
-        time.sleep(0.02)
-    raise AssertionError("the LISTEN thread never connected")
 
 
 def commit_cost(db, patient, day: date, cost: str) -> None:
