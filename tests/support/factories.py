@@ -56,9 +56,10 @@ def make_user(
     return user
 
 
-def default_hospital() -> Hospital:
-    """The hospital of the organization factory doctors work in."""
-    return db.session.scalar(select(Organization).order_by(Organization.id)).hospital
+def default_hospital() -> Hospital | None:
+    """The hospital of the organization factory doctors work in (None without reference data)."""
+    organization = db.session.scalar(select(Organization).order_by(Organization.id))
+    return organization.hospital if organization is not None else None
 
 
 def make_source(name: str, hospital: Hospital | str | None = DEFAULT) -> SourceSystem:
