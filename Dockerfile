@@ -18,7 +18,7 @@ COPY pipeline/ pipeline/
 COPY templates/ templates/
 COPY static/ static/
 COPY migrations/ migrations/
-COPY wsgi.py seed_data.py ./
+COPY wsgi.py seed_data.py gunicorn.conf.py ./
 
 RUN useradd --create-home --uid 10001 aikey && mkdir -p instance && chown aikey instance
 USER aikey
@@ -27,4 +27,5 @@ EXPOSE 8080
 # --worker-connections = --threads: a worker accepts only the sockets it has threads for and
 # leaves the rest to the other worker, instead of queueing them behind endless WebSockets.
 CMD exec gunicorn --bind ":${PORT}" --worker-class gthread --workers 2 --threads 128 \
-    --worker-connections 128 --timeout 0 --graceful-timeout 20 --access-logfile - wsgi:app
+    --worker-connections 128 --timeout 0 --graceful-timeout 20 --access-logfile - \
+    --config gunicorn.conf.py wsgi:app

@@ -57,7 +57,7 @@ demo-exports: $(VENV)/.installed-run  ## Write demo export files in all three fo
 
 serve: $(VENV)/.installed-run  ## Serve with gunicorn as the Dockerfile does
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --worker-class gthread --workers 2 --threads 128 \
-		--worker-connections 128 --timeout 0 wsgi:app
+		--worker-connections 128 --timeout 0 --access-logfile - --config gunicorn.conf.py wsgi:app
 
 lint: $(VENV)/.installed-dev  ## Ruff lint and format check, and the import contracts (pyproject.toml)
 	$(BIN)/ruff check .

@@ -9,10 +9,17 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import Patient
+from webapp.services.audit.events import record_event
 from webapp.services.demo.bulk_patients import add_patients
 from webapp.services.demo.exports import write_demo_exports
-from webapp.services.demo.seeding import DEMO_USERS, seed_reference_data, seed_users
+from webapp.services.demo.seeding import (
+    DEMO_USERS,
+    seed_demo_sources,
+    seed_reference_data,
+    seed_users,
+)
 from webapp.services.ingestion import runs as ingestion
+from webapp.services.ingestion import sources as source_registry
 
 DEMO_PATIENTS = 60
 
@@ -21,6 +28,7 @@ def run_seed(patients: int | None, echo=click.echo) -> None:
     """Seed reference data, demo users and patients; safe to run again."""
     seed_reference_data()
     users = seed_users(current_app.config.get("SEED_PASSWORD"))
+    seed_demo_sources()
     echo(f"Users: {len(users.created)} created, {len(users.existing)} already present.")
     if users.created and users.password_generated:
         echo(f"Generated password for the new demo users (shown once): {users.password}")
@@ -105,8 +113,49 @@ def demo_exports_command() -> None:
     click.echo(f"Wrote {len(files)} demo export files under {current_app.config['STORAGE_URI']}")
 
 
+@click.group("sources")
+def sources_group() -> None:
+    """The source system registry: which hospital each system's patients belong to."""
+
+
+@sources_group.command("add")
+@click.argument("name")
+@click.option("--hospital", "code", default=None, help="Hospital code (omit: unassigned).")
+@click.option("--description", default="", help="What the system is.")
+def sources_add(name: str, code: str | None, description: str) -> None:
+    """Register NAME under a hospital, or move it there if it is registered already."""
+    try:
+        hospital = source_registry.hospital_by_code(code) if code else None
+        source = source_registry.find_source(name)
+        if source is None:
+            source = source_registry.register_source(name, hospital, description, "cli")
+            action = "source.register"
+        else:
+            source_registry.assign_source(source, hospital)
+            action = "source.assign"
+    except source_registry.SourceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    record_event(
+        action,
+        actor_email="cli",
+        details={"source_system": source.name, "hospital": code.upper() if code else None},
+    )
+    click.echo(f"{source.name}: {hospital.name if hospital else 'unassigned'}")
+
+
+@sources_group.command("list")
+def sources_list() -> None:
+    """Every source system and its hospital, unassigned first."""
+    for source in source_registry.list_sources():
+        where = (
+            f"{source.hospital.code}  {source.hospital.name}" if source.hospital else "UNASSIGNED"
+        )
+        click.echo(f"{source.name:<30} {where}")
+
+
 def init_app(app):
     """Register the commands."""
+    app.cli.add_command(sources_group)
     app.cli.add_command(seed_command)
     app.cli.add_command(ingest_command)
     app.cli.add_command(demo_exports_command)

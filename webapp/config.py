@@ -96,4 +96,6 @@ def cloud_settings() -> dict:
         "LIVE_PING_SECONDS": float(env("LIVE_PING_SECONDS", "25")),
         "LIVE_RECHECK_SECONDS": float(env("LIVE_RECHECK_SECONDS", "15")),
         "LIVE_QUEUE_SIZE": int(env("LIVE_QUEUE_SIZE", "200")),
+        # How long a doctor's break-the-glass access to a patient outside their hospital lasts.
+        "BREAK_GLASS_HOURS": float(env("BREAK_GLASS_HOURS", "24")),
     }

@@ -14,6 +14,8 @@ ADMIN_GETS = [
     "/admin/runs",
     "/admin/runs/sources",
     f"/admin/runs/{SAMPLE_RUN}",
+    "/admin/sources",
+    "/admin/access/emergency",
 ]
 ADMIN_POSTS = [
     "/admin/users/new",
@@ -23,13 +25,21 @@ ADMIN_POSTS = [
     "/admin/users/1/unlock",
     "/admin/users/1/reset-password",
     "/admin/runs",
+    "/admin/sources",
+    "/admin/sources/1",
+    "/admin/access/emergency/1/review",
 ]
+# Routes whose id is not a user's.
+OTHER_IDS = {
+    "/admin/sources/1": "/admin/sources/<int:source_id>",
+    "/admin/access/emergency/1/review": "/admin/access/emergency/<int:grant_id>/review",
+}
 
 
 def test_the_lists_cover_every_admin_route(app):
     rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/admin")}
     listed = {
-        path.replace("/1", "/<int:user_id>").replace(SAMPLE_RUN, "<run_id>")
+        OTHER_IDS.get(path) or path.replace("/1", "/<int:user_id>").replace(SAMPLE_RUN, "<run_id>")
         for path in ADMIN_GETS + ADMIN_POSTS
     }
     assert rules == listed

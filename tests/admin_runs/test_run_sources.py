@@ -8,8 +8,8 @@ from tests.support.run_outputs import write_output
 from webapp.common.clock import utcnow
 from webapp.models import IngestReject, PipelineRun
 from webapp.services.ingestion import runs as ingestion
+from webapp.services.ingestion.source_health import SourceRun, source_overview
 from webapp.services.ingestion.source_trend import loaded_trend, reject_trend
-from webapp.services.ingestion.sources import SourceRun, source_overview
 
 
 def add_run(db, run_id, hours_ago, loaded, rejects=(), status="succeeded"):

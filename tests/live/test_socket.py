@@ -9,7 +9,7 @@ from simple_websocket import ConnectionClosed, ConnectionError
 from sqlalchemy import select
 
 from tests.support.factories import make_patient, make_record, make_user
-from tests.support.sockets import connect, receive_until, session_cookie, ws_url
+from tests.support.sockets import connect, receive_until, session_cookie, wait_listening, ws_url
 from webapp.models import PatientCost, User
 from webapp.services.costs.recompute import recompute_costs
 
@@ -50,16 +50,6 @@ def test_refused_for_aiphas(server, db):
         connect(server, make_user("AIPHAS"))
     cookie = session_cookie(server, make_user("AIPHAS"))
     assert handshake_status(server, {"Cookie": cookie, "Origin": server.url}) == 403
-
-
-def wait_listening(live_app, timeout=5.0):
-    state = live_app.extensions["live"]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if state.listener is not None and state.listener.connected.is_set():
-            return state.listener
-        time.sleep(0.02)
-    raise AssertionError("the LISTEN thread never connected")
 
 
 def commit_cost(db, patient, day: date, cost: str):

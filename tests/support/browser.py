@@ -16,8 +16,11 @@ CHROMIUM_ARGS = [
 
 
 @contextmanager
-def browser_page(browser, base_url: str):
-    """A page in a context of its own (own cookies); fails on any browser console error."""
+def browser_page(browser, base_url: str, expected_errors: tuple[str, ...] = ()):
+    """A page in a context of its own (own cookies); fails on any browser console error.
+
+    `expected_errors` lists messages a test provokes on purpose (e.g. a page answered 403).
+    """
     context = browser.new_context(base_url=base_url)
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -26,7 +29,8 @@ def browser_page(browser, base_url: str):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     yield page
     context.close()
-    assert errors == [], f"browser reported errors: {errors}"
+    unexpected = [e for e in errors if not any(text in e for text in expected_errors)]
+    assert unexpected == [], f"browser reported errors: {unexpected}"
 
 
 def sign_in(page, email: str, password: str) -> None:

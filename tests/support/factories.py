@@ -9,11 +9,23 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from webapp.extensions import db
-from webapp.models import MedicalRecord, Organization, Patient, PatientIdentifier, Role, User
+from webapp.models import (
+    Hospital,
+    MedicalRecord,
+    Organization,
+    Patient,
+    PatientIdentifier,
+    Role,
+    SourceSystem,
+    User,
+)
 from webapp.services.patients.names import match_key, search_name
 
 PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)
+# Factory doctors work in the first organization; factory patients' systems belong to its
+# hospital unless a test says otherwise, so a factory doctor sees a factory patient.
+DEFAULT = object()
 
 
 @cache
@@ -44,15 +56,51 @@ def make_user(
     return user
 
 
+def default_hospital() -> Hospital | None:
+    """The hospital of the organization factory doctors work in (None without reference data)."""
+    organization = db.session.scalar(select(Organization).order_by(Organization.id))
+    return organization.hospital if organization is not None else None
+
+
+def make_source(name: str, hospital: Hospital | str | None = DEFAULT) -> SourceSystem:
+    """A registered source system (kept as it is if already there); a str hospital is a code."""
+    source = db.session.scalar(select(SourceSystem).filter_by(name=name))
+    if source is None:
+        if hospital is DEFAULT:
+            hospital = default_hospital()
+        elif isinstance(hospital, str):
+            hospital = db.session.scalar(select(Hospital).filter_by(code=hospital))
+        source = SourceSystem(name=name, hospital=hospital, registered_by="test")
+        db.session.add(source)
+        db.session.commit()
+    return source
+
+
+def make_doctor_at(hospital_code: str, **fields) -> User:
+    """A committed doctor in a department of the hospital with this code (made if needed)."""
+    hospital = db.session.scalar(select(Hospital).filter_by(code=hospital_code))
+    organization = db.session.scalar(select(Organization).filter_by(hospital_id=hospital.id))
+    if organization is None:
+        organization = Organization(name="Emergency Medicine", hospital=hospital)
+        db.session.add(organization)
+        db.session.commit()
+    return make_user("DOCTOR", organization=organization, **fields)
+
+
 def make_patient(
     given="Ana",
     family="García",
     birth=date(1980, 5, 17),
     sex="female",
     source=("hospital-a", None),
+    hospital=DEFAULT,
     **fields,
 ) -> Patient:
-    """A committed patient with one source identifier."""
+    """A committed patient with one source identifier.
+
+    The source system is registered under `hospital` (default: the factory doctors' hospital;
+    a code, or None for unassigned) unless it is registered already.
+    """
     patient = Patient(
         given_name=given,
         family_name=family,
@@ -65,6 +113,7 @@ def make_patient(
     db.session.add(patient)
     db.session.flush()
     system, source_id = source
+    make_source(system, hospital)
     db.session.add(
         PatientIdentifier(
             patient_id=patient.id,

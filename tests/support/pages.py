@@ -11,3 +11,9 @@ def csrf_token(html: str) -> str:
     match = CSRF_FIELD.search(html) or CSRF_HEADER.search(html)
     assert match, "page carries no CSRF token"
     return match.group(1)
+
+
+def search_patients(client, headers=None, **fields):
+    """POST the patient search form as the page does (HTMX sends the token as X-CSRFToken)."""
+    token = csrf_token(client.get("/patients").get_data(as_text=True))
+    return client.post("/patients", data=fields, headers={"X-CSRFToken": token, **(headers or {})})

@@ -51,3 +51,14 @@ def receive_until(ws, predicate, timeout=5.0) -> list[str]:
         if predicate(message):
             return messages
     raise AssertionError(f"no matching message within {timeout}s; got {messages}")
+
+
+def wait_listening(live_app, timeout=5.0):
+    """The app's LISTEN thread once it is connected; fails after the timeout."""
+    state = live_app.extensions["live"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if state.listener is not None and state.listener.connected.is_set():
+            return state.listener
+        time.sleep(0.02)
+    raise AssertionError("the LISTEN thread never connected")

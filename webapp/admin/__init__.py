@@ -7,4 +7,11 @@ from webapp.services.audit.trail import format_moment
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.add_app_template_filter(format_moment, "utc")
 
-from webapp.admin import audit, run_sources, runs, users  # noqa: E402,F401  (registers routes)
+from webapp.admin import (  # noqa: E402,F401  (registers routes)
+    audit,
+    emergency,
+    run_sources,
+    runs,
+    sources,
+    users,
+)

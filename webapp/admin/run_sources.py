@@ -5,8 +5,8 @@ from flask import render_template
 from webapp.admin import bp
 from webapp.auth.decorators import permission_required
 from webapp.models.permissions import PIPELINE_RUN
+from webapp.services.ingestion.source_health import ATTENTION_RATE, RECENT_RUNS, source_overview
 from webapp.services.ingestion.source_trend import loaded_trend, reject_trend
-from webapp.services.ingestion.sources import ATTENTION_RATE, RECENT_RUNS, source_overview
 
 
 @bp.route("/runs/sources")

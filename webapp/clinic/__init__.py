@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("clinic", __name__)
 
-from webapp.clinic import costs, patients  # noqa: E402,F401  (registers routes)
+from webapp.clinic import access, costs, patients  # noqa: E402,F401  (registers routes)

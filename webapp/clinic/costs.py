@@ -1,6 +1,7 @@
 """The cost table across patients and its CSV export."""
 
 from flask import request
+from flask_login import current_user
 
 from webapp.auth.decorators import permission_required
 from webapp.clinic import bp
@@ -8,6 +9,7 @@ from webapp.common.paging import parse_page
 from webapp.models.permissions import PATIENTS_READ
 from webapp.services.audit.events import record_event
 from webapp.services.costs.table import EXPORT_LIMIT, iter_cost_rows, latest_costs_page
+from webapp.services.patients.scope import scope_of
 from webapp.web.downloads import csv_response
 from webapp.web.htmx import render_page
 
@@ -17,8 +19,8 @@ COST_HEADER = ("patient_id", "patient", "month", "total_cost", "record_count", "
 @bp.route("/costs")
 @permission_required(PATIENTS_READ)
 def costs():
-    """The most recently updated monthly costs across patients, newest first."""
-    page = latest_costs_page(parse_page(request.args.get("page")))
+    """The most recently updated monthly costs of the doctor's patients, newest first."""
+    page = latest_costs_page(parse_page(request.args.get("page")), scope_of(current_user))
     response = render_page("clinic/costs.html", "cost_table", page=page, limit=EXPORT_LIMIT)
     record_event("costs.view", details={"page": page.page})
     return response
@@ -27,11 +29,12 @@ def costs():
 @bp.route("/costs.csv")
 @permission_required(PATIENTS_READ)
 def costs_csv():
-    """The newest cost rows as CSV."""
+    """The newest cost rows of the doctor's patients as CSV."""
     record_event("costs.export", details={"limit": EXPORT_LIMIT})
+    scope = scope_of(current_user)
 
     def rows():
-        for r in iter_cost_rows():
+        for r in iter_cost_rows(scope):
             yield (
                 r.patient_id,
                 r.patient_name,

@@ -1,16 +1,19 @@
 """Patient search, the patient chart and its CSV export."""
 
 from flask import abort, request
+from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from webapp.auth.decorators import permission_required
 from webapp.clinic import bp
+from webapp.clinic.access import restricted
 from webapp.extensions import db
 from webapp.models import RECORD_KINDS, Patient
 from webapp.models.permissions import PATIENTS_READ
 from webapp.services.audit.events import record_event
 from webapp.services.costs.chart import cost_series, cost_summary
 from webapp.services.patients.chart import iter_visits, parse_filter, patient_visits
+from webapp.services.patients.scope import can_see, scope_of
 from webapp.services.patients.search import SORTS, parse_query, search_patients
 from webapp.web.downloads import csv_response
 from webapp.web.htmx import render_page
@@ -24,12 +27,21 @@ SORT_LABELS = {
 RECORD_HEADER = ("date", "kind", "diagnosis", "treatment", "prescription", "cost", "sources")
 
 
-@bp.route("/patients")
+# Only what carries no identity may come in a URL; the search itself is POSTed.
+URL_SAFE_ARGS = ("sort", "page")
+
+
+@bp.route("/patients", methods=["GET", "POST"])
 @permission_required(PATIENTS_READ)
 def patients():
-    """Search patients by name, date of birth or source identifier."""
-    query = parse_query(request.args)
-    page = search_patients(query)
+    """Search the doctor's patients by name, date of birth or source identifier (POST)."""
+    if request.method == "POST":
+        query = parse_query(request.form)
+    else:
+        query = parse_query(
+            {key: request.args[key] for key in URL_SAFE_ARGS if key in request.args}
+        )
+    page = search_patients(query, scope_of(current_user))
     response = render_page(
         "clinic/patients.html",
         "results",
@@ -51,11 +63,17 @@ def _patient_or_404(patient_id: int) -> Patient:
     return patient
 
 
+def _in_scope(patient: Patient) -> bool:
+    return can_see(scope_of(current_user), patient.id)
+
+
 @bp.route("/patients/<int:patient_id>")
 @permission_required(PATIENTS_READ)
 def chart(patient_id: int):
     """The chart: demographics, sources, monthly costs and the records."""
     patient = _patient_or_404(patient_id)
+    if not _in_scope(patient):
+        return restricted(patient)
     flt = parse_filter(request.args)
     visits = patient_visits(patient_id, flt)
     response = render_page(
@@ -80,7 +98,9 @@ def chart(patient_id: int):
 @permission_required(PATIENTS_READ)
 def records_csv(patient_id: int):
     """Every record of the patient as CSV, newest first."""
-    _patient_or_404(patient_id)
+    patient = _patient_or_404(patient_id)
+    if not _in_scope(patient):
+        return restricted(patient)
     record_event("patients.records_export", patient_id=patient_id)
 
     def rows():

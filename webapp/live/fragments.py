@@ -12,6 +12,7 @@ from webapp.models import Patient, PatientCost
 from webapp.services.costs.chart import cost_summary, load_series
 from webapp.services.costs.live_events import CostChange
 from webapp.services.costs.table import row_of
+from webapp.services.patients.scope import hospitals_of
 
 
 def chart_summary(patient: Patient) -> str:
@@ -48,6 +49,8 @@ def render_pushes(
                 .where(PatientCost.id.in_({c.id for c in changes}))
             ).all()
             found = {cost.id: (cost, patient) for cost, patient in rows}
+            # One query per batch, not per socket: each socket filters on these ids alone.
+            hospitals = hospitals_of(cost.patient_id for cost, _ in rows)
             pushes = []
             for change in changes:
                 if change.id not in found:
@@ -57,7 +60,14 @@ def render_pushes(
                 costs_html = _oob(
                     "clinic/_cost_row.html", "cost-rows", new, row=row_of(cost, patient)
                 )
-                pushes.append(Push(cost.patient_id, costs_html, chart_html=""))
+                pushes.append(
+                    Push(
+                        cost.patient_id,
+                        costs_html,
+                        chart_html="",
+                        hospital_ids=hospitals.get(cost.patient_id, frozenset()),
+                    )
+                )
             # The chart's block is rendered once per open chart, on that patient's last push.
             patients = {patient.id: patient for _, patient in rows}
             last = {push.patient_id: index for index, push in enumerate(pushes)}

@@ -11,6 +11,8 @@ class Push:
     patient_id: int
     costs_html: str
     chart_html: str
+    # Hospitals whose doctors may see the patient; others get it only under break-the-glass.
+    hospital_ids: frozenset[int] = frozenset()
 
 
 RESYNC = object()  # changes may have been missed: the socket closes so its client refreshes

@@ -19,6 +19,7 @@ from webapp.models import User
 from webapp.models.permissions import PATIENTS_READ
 from webapp.services.accounts.changes import session_is_current
 from webapp.services.audit.events import record_event
+from webapp.services.patients.scope import Scope, scope_of
 from webapp.web.http import is_websocket_upgrade
 
 POLICY_VIOLATION = 1008
@@ -31,12 +32,13 @@ def same_origin() -> bool:
     return bool(origin) and urlsplit(origin).netloc.lower() == request.host.lower()
 
 
-def still_allowed(user_id: int, session_token: str) -> bool:
-    """The session is still current (see accounts) and the role can still read patients."""
+def current_scope(user_id: int, session_token: str) -> Scope | None:
+    """The socket's doctor's scope (hospital, grants) while the session and role still hold."""
     try:
         if not session_is_current(user_id, session_token):
-            return False
-        return db.session.get(User, user_id).has_permission(PATIENTS_READ)
+            return None
+        user = db.session.get(User, user_id)
+        return scope_of(user) if user.has_permission(PATIENTS_READ) else None
     finally:
         db.session.remove()  # never keep a pooled connection for the life of a socket
 
@@ -55,6 +57,7 @@ def costs_socket():
         abort(403)
     patient_id = request.args.get("patient", type=int)
     user_id, token = current_user.id, current_user.session_token
+    scope = scope_of(current_user)
     db.session.remove()
     config = current_app.config
     state = live_state()
@@ -66,7 +69,9 @@ def costs_socket():
         state.hub.unsubscribe(subscription)
         raise
     try:
-        _stream(ws, subscription, patient_id, user_id, token, config["LIVE_RECHECK_SECONDS"])
+        _stream(
+            ws, subscription, patient_id, (user_id, token, scope), config["LIVE_RECHECK_SECONDS"]
+        )
     except ConnectionClosed:
         pass
     finally:
@@ -76,7 +81,10 @@ def costs_socket():
     return websocket_response(ws)
 
 
-def _stream(ws, subscription, patient_id, user_id, token, recheck_seconds) -> None:
+def _stream(ws, subscription, patient_id, viewer, recheck_seconds) -> None:
+    # The scope is refreshed with the session check, so a new grant or an expired one applies
+    # within `recheck_seconds`, without a query per push.
+    user_id, token, scope = viewer
     next_check = time.monotonic() + recheck_seconds
     while ws.connected:
         try:
@@ -86,7 +94,7 @@ def _stream(ws, subscription, patient_id, user_id, token, recheck_seconds) -> No
         if subscription.overflowed or item is RESYNC:
             ws.close(TRY_AGAIN_LATER, "reconnect and refresh")  # the client reloads its rows
             return
-        if item is not None:
+        if item is not None and scope.allows(item.patient_id, item.hospital_ids):
             # A chart page has no /costs table: rows it cannot place are errors in the browser.
             if patient_id is None:
                 ws.send(item.costs_html)
@@ -95,7 +103,8 @@ def _stream(ws, subscription, patient_id, user_id, token, recheck_seconds) -> No
         while ws.receive(timeout=0) is not None:
             pass  # nothing is expected from the client; don't let it pile up
         if time.monotonic() >= next_check:
-            if not still_allowed(user_id, token):
+            scope = current_scope(user_id, token)
+            if scope is None:
                 ws.close(POLICY_VIOLATION, "signed out")
                 return
             next_check = time.monotonic() + recheck_seconds

@@ -1,5 +1,6 @@
 """Every model, importable from one place (Alembic sees them all through this module)."""
 
+from webapp.models.access import BreakGlassGrant, SourceSystem
 from webapp.models.audit import AuditEvent
 from webapp.models.ingest import IngestReject, StorageEvent
 from webapp.models.org import Hospital, Organization
@@ -11,6 +12,7 @@ from webapp.models.user import Permission, Role, User, role_permission
 __all__ = [
     "RECORD_KINDS",
     "AuditEvent",
+    "BreakGlassGrant",
     "Hospital",
     "IngestReject",
     "MedicalRecord",
@@ -21,6 +23,7 @@ __all__ = [
     "Permission",
     "PipelineRun",
     "Role",
+    "SourceSystem",
     "StorageEvent",
     "User",
     "role_permission",

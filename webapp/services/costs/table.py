@@ -11,6 +11,7 @@ from webapp.common.paging import Page, clamp_page
 from webapp.extensions import db
 from webapp.models import Patient, PatientCost
 from webapp.services.costs.cache import COST_TABLE_VERSION_KEY, cached
+from webapp.services.patients.scope import Scope, in_scope
 
 PER_PAGE = 50
 # Pages deeper than this cost an ever larger OFFSET; the CSV export covers the rest.
@@ -31,8 +32,8 @@ class CostRow:
     updated_at: datetime
 
 
-def _statement():
-    return (
+def _statement(scope: Scope | None = None):
+    stmt = (
         select(
             PatientCost.patient_id,
             Patient.given_name,
@@ -45,6 +46,7 @@ def _statement():
         .join(Patient, Patient.id == PatientCost.patient_id)
         .order_by(PatientCost.updated_at.desc(), PatientCost.id.desc())
     )
+    return stmt if scope is None else stmt.where(in_scope(scope, PatientCost.patient_id))
 
 
 def _row(pid, given, family, month, total, count, updated) -> CostRow:
@@ -71,48 +73,48 @@ def cost_row(patient_id: int, month: str) -> CostRow | None:
     return _row(*found) if found else None
 
 
-def _load(page: int, per_page: int) -> tuple[list[CostRow], bool]:
-    stmt = _statement().limit(per_page + 1).offset((page - 1) * per_page)
+def _load(page: int, per_page: int, scope: Scope) -> tuple[list[CostRow], bool]:
+    stmt = _statement(scope).limit(per_page + 1).offset((page - 1) * per_page)
     rows = [_row(*found) for found in db.session.execute(stmt)]
     return rows[:per_page], len(rows) > per_page
 
 
-def _cached_load(page: int, per_page: int) -> tuple[list[CostRow], bool]:
-    return cached(
-        COST_TABLE_VERSION_KEY, f"costs:table:{page}:{per_page}", lambda: _load(page, per_page)
-    )
+def _cached_load(page: int, per_page: int, scope: Scope) -> tuple[list[CostRow], bool]:
+    # Each scope (hospital and break-the-glass grants) has its own cached pages.
+    name = f"costs:table:{scope.cache_key}:{page}:{per_page}"
+    return cached(COST_TABLE_VERSION_KEY, name, lambda: _load(page, per_page, scope))
 
 
-def _last_page(per_page: int) -> int:
+def _last_page(per_page: int, scope: Scope) -> int:
     # Counts no further than the deepest page shown, so it costs what that page's OFFSET does.
-    shown = _statement().order_by(None).limit(MAX_PAGE * per_page).subquery()
+    shown = _statement(scope).order_by(None).limit(MAX_PAGE * per_page).subquery()
     return clamp_page(
         MAX_PAGE, db.session.scalar(select(func.count()).select_from(shown)), per_page
     )
 
 
-def latest_costs_page(page: int, per_page: int = PER_PAGE) -> Page:
-    """One page of the newest cost rows; a page past the end shows the last page.
+def latest_costs_page(page: int, scope: Scope, per_page: int = PER_PAGE) -> Page:
+    """One page of the newest cost rows in the scope; a page past the end shows the last page.
 
     No total is counted (millions of rows): only a page past the end counts, and only as far
     as the deepest page shown.
     """
     page = min(max(page, 1), MAX_PAGE)
-    rows, more = _cached_load(page, per_page)
+    rows, more = _cached_load(page, per_page, scope)
     if not rows and page > 1:
-        page = _last_page(per_page)
-        rows, more = _cached_load(page, per_page)
+        page = _last_page(per_page, scope)
+        rows, more = _cached_load(page, per_page, scope)
     return Page(
         items=rows, page=page, per_page=per_page, total=len(rows), has_more=more and page < MAX_PAGE
     )
 
 
-def iter_cost_rows(limit: int = EXPORT_LIMIT) -> Iterator[CostRow]:
-    """The newest `limit` rows, read in batches (for the CSV export)."""
+def iter_cost_rows(scope: Scope, limit: int = EXPORT_LIMIT) -> Iterator[CostRow]:
+    """The newest `limit` rows in the scope, read in batches (for the CSV export)."""
     last = None
     sent = 0
     while sent < limit:
-        stmt = _statement().add_columns(PatientCost.id).limit(min(EXPORT_BATCH, limit - sent))
+        stmt = _statement(scope).add_columns(PatientCost.id).limit(min(EXPORT_BATCH, limit - sent))
         if last is not None:
             updated, row_id = last
             stmt = stmt.where(

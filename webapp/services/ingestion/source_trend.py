@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from webapp.services.ingestion.sources import RECENT_RUNS, SourceRun
+from webapp.services.ingestion.source_health import RECENT_RUNS, SourceRun
 
 WIDTH = 180
 HEIGHT = 40

@@ -10,6 +10,7 @@ from webapp.common.paging import Page, clamp_page, parse_page
 from webapp.extensions import db
 from webapp.models import Patient, PatientCost, PatientIdentifier
 from webapp.services.patients.names import fold
+from webapp.services.patients.scope import Scope, hospital_names_of, in_scope, visible_ids
 
 PER_PAGE = 25
 # A broader match is sorted and paged only this far: the doctor is asked to narrow it instead.
@@ -40,6 +41,8 @@ class PatientQuery:
     identifier: str = ""
     sort: str = "name"
     page: int = 1
+    # Search every hospital: the entry to break-the-glass; outside rows show name, year, hospital.
+    everywhere: bool = False
     errors: list[str] = field(default_factory=list)
 
     def as_args(self) -> dict:
@@ -49,6 +52,7 @@ class PatientQuery:
             "dob": self.dob.isoformat() if self.dob else "",
             "identifier": self.identifier,
             "sort": "" if self.sort == "name" else self.sort,
+            "all_hospitals": "1" if self.everywhere else "",
         }
         return {key: value for key, value in args.items() if value}
 
@@ -64,6 +68,10 @@ class PatientRow:
     source_count: int
     latest_month: str | None
     latest_cost: Decimal | None
+    # Outside the doctor's scope: only name, birth year and hospitals are filled in.
+    restricted: bool = False
+    hospitals: tuple[str, ...] = ()
+    birth_year: int | None = None
 
 
 def parse_query(args) -> PatientQuery:
@@ -72,6 +80,7 @@ def parse_query(args) -> PatientQuery:
         name=args.get("name", "").strip()[:120],
         identifier=args.get("identifier", "").strip()[:200],
         page=parse_page(args.get("page")),
+        everywhere=args.get("all_hospitals", "") in ("1", "on", "true"),
     )
     sort = args.get("sort", "name")
     if sort in SORTS:
@@ -82,6 +91,8 @@ def parse_query(args) -> PatientQuery:
             query.dob = date.fromisoformat(raw_dob)
         except ValueError:
             query.errors.append("Date of birth must be a date such as 1980-05-17.")
+    if query.everywhere and not _has_filters(query) and not query.errors:
+        query.errors.append("Searching all hospitals needs a name, date of birth or identifier.")
     return query
 
 
@@ -89,8 +100,10 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _statement(query: PatientQuery):
+def _statement(query: PatientQuery, scope: Scope):
     stmt = select(Patient.id)
+    if not query.everywhere:
+        stmt = stmt.where(in_scope(scope, Patient.id))
     for token in fold(query.name).split():
         stmt = stmt.where(Patient.search_name.like(f"%{_escape_like(token)}%", escape="\\"))
     if query.dob:
@@ -107,11 +120,11 @@ def _has_filters(query: PatientQuery) -> bool:
     return bool(fold(query.name).split() or query.dob or query.identifier)
 
 
-def search_patients(query: PatientQuery, per_page: int = PER_PAGE) -> Page:
-    """One page of matching patients with their source count and latest monthly cost."""
+def search_patients(query: PatientQuery, scope: Scope, per_page: int = PER_PAGE) -> Page:
+    """One page of matching patients in the doctor's scope (or everywhere, restricted)."""
     if query.errors:
         return Page(items=[], page=1, per_page=per_page, total=0)
-    stmt = _statement(query)
+    stmt = _statement(query, scope)
     order = SORTS[query.sort]
     if _has_filters(query):
         # Find the matches first (trigram/date indexes, no order), then sort only those: walking
@@ -133,7 +146,8 @@ def search_patients(query: PatientQuery, per_page: int = PER_PAGE) -> Page:
         page = clamp_page(query.page, min(total, COUNT_CAP), per_page)
         offset = (page - 1) * per_page
         ids = db.session.scalars(stmt.order_by(*order).limit(per_page).offset(offset)).all()
-    return Page(items=_rows(ids), page=page, per_page=per_page, total=total, cap=COUNT_CAP)
+    items = _restricted_rows(ids, scope) if query.everywhere else _rows(ids)
+    return Page(items=items, page=page, per_page=per_page, total=total, cap=COUNT_CAP)
 
 
 def _rows(ids: list[int]) -> list[PatientRow]:
@@ -173,6 +187,34 @@ def _rows(ids: list[int]) -> list[PatientRow]:
             )
         )
     return rows
+
+
+def _restricted_rows(ids: list[int], scope: Scope) -> list[PatientRow]:
+    # Rows outside the scope carry no more than name, birth year and the hospitals that know them.
+    visible = visible_ids(scope, ids)
+    full = {row.id: row for row in _rows([pid for pid in ids if pid in visible])}
+    hidden = [pid for pid in ids if pid not in visible]
+    names = hospital_names_of(hidden)
+    brief = {
+        row.id: PatientRow(
+            row.id,
+            f"{row.given_name} {row.family_name}".strip(),
+            None,
+            "",
+            0,
+            None,
+            None,
+            restricted=True,
+            hospitals=names.get(row.id, ()),
+            birth_year=row.birth_date.year if row.birth_date else None,
+        )
+        for row in db.session.execute(
+            select(Patient.id, Patient.given_name, Patient.family_name, Patient.birth_date).where(
+                Patient.id.in_(hidden)
+            )
+        )
+    }
+    return [full.get(pid) or brief[pid] for pid in ids]
 
 
 def latest_costs(patient_ids: list[int]) -> dict[int, tuple[str, Decimal]]:

@@ -27,6 +27,7 @@ from webapp.services.ingestion.loader.output_files import (
 from webapp.services.ingestion.loader.pg_bulk import PgBulkRecordWriter
 from webapp.services.ingestion.loader.reconcile import reconcile
 from webapp.services.ingestion.loader.records import RecordWriter
+from webapp.services.ingestion.sources import register_unknown
 
 BATCH = 10_000
 
@@ -44,6 +45,8 @@ class LoadSummary:
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     reconciliation: dict = field(default_factory=dict)
     manifest: dict = field(default_factory=dict)
+    # Source systems this load met for the first time: registered unassigned, seen by nobody.
+    unassigned_sources: list[str] = field(default_factory=list)
 
     @property
     def rejected(self) -> int:
@@ -57,8 +60,11 @@ def load_output(
     """Load a finished run's output and fill in the run's figures; the caller commits."""
     manifest = read_manifest(output_uri)
     resolver = PatientResolver()
+    systems = {entry.get("source_system") for entry in manifest.get("inputs", [])}
     for rows in batched(iter_rows(output_uri, PATIENTS_FILE), BATCH):
+        systems.update(row["source_system"] for row in rows)
         resolver.resolve_batch(rows)
+    unassigned = register_unknown(systems)
     writer = PgBulkRecordWriter(resolver) if is_postgresql() else RecordWriter(resolver)
     writer.write_all(output_uri, progress)
     duplicates = mark_duplicate_visits(writer.touched_patients)
@@ -72,6 +78,7 @@ def load_output(
         rejected_by_reason=dict(reasons),
         reconciliation=reconcile(output_uri, writer.totals),
         manifest=manifest,
+        unassigned_sources=unassigned,
     )
     _fill_run(run, summary, writer.touched_patients)
     return summary
@@ -119,4 +126,5 @@ def _fill_run(run: PipelineRun, summary: LoadSummary, touched: set[int]) -> None
         "duplicate_visits": summary.duplicates,
         "patients_touched": len(touched),
         "skipped": counts.get("skipped", {}),
+        "unassigned_sources": summary.unassigned_sources,
     }

@@ -1,0 +1,106 @@
+"""The one rule for which patients a doctor may see.
+
+A patient is in scope when any of their identifiers comes from a source system of the doctor's
+hospital (through the doctor's organization), or when the doctor holds an unexpired
+break-the-glass grant for them. Search, chart, costs, exports and live pushes all ask here.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, false, literal, or_, select
+
+from webapp.extensions import db
+from webapp.models import Hospital, PatientIdentifier, SourceSystem, User
+from webapp.services.patients.break_glass import granted_patient_ids
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one doctor may see: their hospital and the patients they broke the glass for."""
+
+    hospital_id: int | None
+    granted: frozenset[int] = frozenset()
+
+    @property
+    def cache_key(self) -> str:
+        """A short text naming this scope, for cache keys of scoped reads."""
+        grants = ",".join(str(pid) for pid in sorted(self.granted))
+        return f"h{self.hospital_id or 0}g{grants}"
+
+    def allows(self, patient_id: int, hospital_ids: Iterable[int]) -> bool:
+        """True for a patient known to these hospitals (no database query)."""
+        return patient_id in self.granted or self.hospital_id in set(hospital_ids)
+
+
+def scope_of(user: User) -> Scope:
+    """The scope of a signed-in user: their organization's hospital and active grants."""
+    organization = user.organization
+    hospital_id = organization.hospital_id if organization is not None else None
+    return Scope(hospital_id, frozenset(granted_patient_ids(user.id)))
+
+
+def _known_to_hospital(hospital_id: int, patient_id_column) -> ColumnElement:
+    return (
+        select(literal(1))
+        .select_from(PatientIdentifier)
+        .join(SourceSystem, SourceSystem.name == PatientIdentifier.source_system)
+        .where(
+            PatientIdentifier.patient_id == patient_id_column,
+            SourceSystem.hospital_id == hospital_id,
+        )
+        .exists()
+    )
+
+
+def in_scope(scope: Scope, patient_id_column) -> ColumnElement:
+    """A SQL condition on a patient id column: true for the patients the scope allows."""
+    conditions = []
+    if scope.hospital_id is not None:
+        conditions.append(_known_to_hospital(scope.hospital_id, patient_id_column))
+    if scope.granted:
+        conditions.append(patient_id_column.in_(sorted(scope.granted)))
+    return or_(*conditions) if conditions else false()
+
+
+def visible_ids(scope: Scope, patient_ids: Iterable[int]) -> set[int]:
+    """Which of these patients the scope allows."""
+    ids = set(patient_ids)
+    if not ids:
+        return set()
+    hospitals = hospitals_of(ids)
+    return {pid for pid in ids if scope.allows(pid, hospitals.get(pid, ()))}
+
+
+def can_see(scope: Scope, patient_id: int) -> bool:
+    """True when the scope allows this one patient."""
+    return patient_id in visible_ids(scope, [patient_id])
+
+
+def hospitals_of(patient_ids: Iterable[int]) -> dict[int, frozenset[int]]:
+    """The hospitals whose source systems know each patient (unassigned systems count for none)."""
+    found = defaultdict(set)
+    ids = sorted(set(patient_ids))
+    if ids:
+        rows = db.session.execute(
+            select(PatientIdentifier.patient_id, SourceSystem.hospital_id)
+            .join(SourceSystem, SourceSystem.name == PatientIdentifier.source_system)
+            .where(PatientIdentifier.patient_id.in_(ids), SourceSystem.hospital_id.is_not(None))
+            .distinct()
+        )
+        for pid, hospital_id in rows:
+            found[pid].add(hospital_id)
+    return {pid: frozenset(found[pid]) for pid in ids}
+
+
+def hospital_names_of(patient_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+    """The names of the hospitals that know each patient, sorted."""
+    hospitals = hospitals_of(patient_ids)
+    wanted = set().union(*hospitals.values()) if hospitals else set()
+    names = dict(
+        db.session.execute(select(Hospital.id, Hospital.name).where(Hospital.id.in_(wanted))).all()
+        if wanted
+        else []
+    )
+    return {pid: tuple(sorted(names[h] for h in hids)) for pid, hids in hospitals.items()}
