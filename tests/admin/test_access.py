@@ -13,6 +13,7 @@ ADMIN_GETS = [
     "/admin/audit.csv",
     "/admin/runs",
     f"/admin/runs/{SAMPLE_RUN}",
+    f"/admin/runs/{SAMPLE_RUN}/rejects.csv",
 ]
 ADMIN_POSTS = [
     "/admin/users/new",

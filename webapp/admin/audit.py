@@ -43,7 +43,14 @@ def audit():
         return audit_csv()
     form = AuditFilterForm(request.args)
     valid = form.validate()
-    page = page_of_events(_filters(form), parse_page(request.args.get("page"))) if valid else None
+    number = parse_page(request.args.get("page"))
+    filters = _filters(form) if valid else None
+    # Recorded first, so the commit does not expire the rows about to be shown.
+    record_event(
+        "audit.viewed",
+        details={"filters": filters.as_details() if filters else "invalid", "page": number},
+    )
+    page = page_of_events(filters, number) if filters else None
     context = {
         "form": form,
         "page": page,
