@@ -96,4 +96,6 @@ def cloud_settings() -> dict:
         "LIVE_PING_SECONDS": float(env("LIVE_PING_SECONDS", "25")),
         "LIVE_RECHECK_SECONDS": float(env("LIVE_RECHECK_SECONDS", "15")),
         "LIVE_QUEUE_SIZE": int(env("LIVE_QUEUE_SIZE", "200")),
+        # Seal the audit trail at most this often per process, after a response (<0: never).
+        "AUDIT_SEAL_SECONDS": float(env("AUDIT_SEAL_SECONDS", "5")),
     }

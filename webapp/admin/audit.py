@@ -17,6 +17,7 @@ from webapp.services.audit.trail import (
     export_rows,
     page_of_events,
 )
+from webapp.services.audit.verify import TAIL_ROWS, trail_state
 from webapp.web.downloads import csv_response
 
 
@@ -56,6 +57,8 @@ def audit():
         "page": page,
         "filter_args": _filter_args(),
         "known_actions": KNOWN_ACTIONS,
+        "trail": trail_state(),
+        "tail_rows": TAIL_ROWS,
     }
     # Errors show next to their fields on a normal page, as for any form a person got wrong.
     return render_template("admin/audit.html", **context)

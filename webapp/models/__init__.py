@@ -1,6 +1,6 @@
 """Every model, importable from one place (Alembic sees them all through this module)."""
 
-from webapp.models.audit import AuditEvent
+from webapp.models.audit import AuditCheck, AuditEvent, AuditSeal
 from webapp.models.ingest import IngestReject, StorageEvent
 from webapp.models.org import Hospital, Organization
 from webapp.models.patient import Patient, PatientIdentifier
@@ -10,7 +10,9 @@ from webapp.models.user import Permission, Role, User, role_permission
 
 __all__ = [
     "RECORD_KINDS",
+    "AuditCheck",
     "AuditEvent",
+    "AuditSeal",
     "Hospital",
     "IngestReject",
     "MedicalRecord",
