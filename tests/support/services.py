@@ -79,3 +79,27 @@ def drop_database(name: str) -> None:
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
     connection.close()
+
+
+def create_login_role(prefix: str = "aikey_runtime") -> str:
+    """A new LOGIN role without privileges (the server trusts 127.0.0.1); returns its name."""
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+    connection = _admin_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name)))
+    connection.close()
+    return name
+
+
+def drop_role(name: str, database: str) -> None:
+    """Drop a role the suite created, after revoking what it was granted in `database`."""
+    url = make_url(url_for_database(database))
+    connection = psycopg2.connect(
+        host=url.host or None, port=url.port, user=url.username, password=url.password,
+        dbname=database, connect_timeout=5,
+    )  # fmt: skip
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
+        cursor.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+    connection.close()
