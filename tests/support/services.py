@@ -61,14 +61,18 @@ def check_redis() -> str | None:
     return None
 
 
-def create_database(prefix: str = "aikey_test") -> str:
-    """Create an empty database with a unique name and return that name."""
+def _create_named(statement: str, prefix: str) -> str:
     name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
     connection = _admin_connection()
     with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        cursor.execute(sql.SQL(statement).format(sql.Identifier(name)))
     connection.close()
     return name
+
+
+def create_database(prefix: str = "aikey_test") -> str:
+    """Create an empty database with a unique name and return that name."""
+    return _create_named("CREATE DATABASE {}", prefix)
 
 
 def drop_database(name: str) -> None:
@@ -83,12 +87,7 @@ def drop_database(name: str) -> None:
 
 def create_login_role(prefix: str = "aikey_runtime") -> str:
     """A new LOGIN role without privileges (the server trusts 127.0.0.1); returns its name."""
-    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
-    connection = _admin_connection()
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name)))
-    connection.close()
-    return name
+    return _create_named("CREATE ROLE {} LOGIN", prefix)
 
 
 def drop_role(name: str, database: str) -> None:

@@ -14,6 +14,18 @@ from typing import Any
 from webapp.common.clock import as_utc
 
 GENESIS = "0" * 64
+# The columns a row's content hash covers (canonical_fields' arguments, in its order).
+CONTENT_FIELDS = (
+    "occurred_at",
+    "actor_user_id",
+    "actor_email",
+    "action",
+    "target_user_id",
+    "patient_id",
+    "ip_address",
+    "path",
+    "details",
+)
 
 
 def canonical_fields(
@@ -53,18 +65,8 @@ def content_hash(**fields: Any) -> str:
 
 
 def event_content_hash(event) -> str:
-    """The content hash of an AuditEvent as it stands now."""
-    return content_hash(
-        occurred_at=event.occurred_at,
-        actor_user_id=event.actor_user_id,
-        actor_email=event.actor_email,
-        action=event.action,
-        target_user_id=event.target_user_id,
-        patient_id=event.patient_id,
-        ip_address=event.ip_address,
-        path=event.path,
-        details=event.details,
-    )
+    """The content hash of an AuditEvent (or a row with the same columns) as it stands now."""
+    return content_hash(**{name: getattr(event, name) for name in CONTENT_FIELDS})
 
 
 def link(previous: str, event_id: int, row_hash: str) -> str:

@@ -6,19 +6,8 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import AuditCheck, AuditEvent, AuditSeal
-from webapp.services.audit.chain import GENESIS, content_hash, link
+from webapp.services.audit.chain import CONTENT_FIELDS, GENESIS, event_content_hash, link
 
-CONTENT_COLUMNS = (
-    "occurred_at",
-    "actor_user_id",
-    "actor_email",
-    "action",
-    "target_user_id",
-    "patient_id",
-    "ip_address",
-    "path",
-    "details",
-)
 TAIL_ROWS = 500
 
 
@@ -45,7 +34,7 @@ class Verification:
 
 
 def _chain_rows(after_seq: int, batch: int):
-    columns = [getattr(AuditEvent, name) for name in CONTENT_COLUMNS]
+    columns = [getattr(AuditEvent, name) for name in CONTENT_FIELDS]
     stmt = (
         select(AuditSeal.seq, AuditSeal.event_id, AuditSeal.link, AuditEvent.id, *columns)
         .add_columns(AuditEvent.row_hash)
@@ -71,7 +60,7 @@ def verify(after_seq: int = 0, batch: int = 2000) -> Verification:
     for row in _chain_rows(after_seq, batch):
         if row.id is None:
             return result.fail(row.event_id, f"audit row {row.event_id} was removed")
-        computed = content_hash(**{name: getattr(row, name) for name in CONTENT_COLUMNS})
+        computed = event_content_hash(row)
         if row.row_hash not in (None, computed):
             return result.fail(row.id, f"audit row {row.id} was altered")
         if link(previous, row.id, computed) != row.link:
