@@ -149,3 +149,17 @@ def test_truncate_is_refused_even_to_the_owner(db):
             db.session.execute(text(f"TRUNCATE {table}"))
         db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 1
+
+
+def test_a_frequent_pass_finds_late_rows_near_the_end_and_a_full_pass_finds_all(db, monkeypatch):
+    monkeypatch.setattr("webapp.services.audit.sealing.LOOKBACK", 100)
+    db.session.add(AuditEvent(id=1000, action="end", occurred_at=datetime.now(UTC)))
+    db.session.commit()
+    seal_now()
+    for late in (950, 10):  # one inside the look-back window, one far below it
+        db.session.add(AuditEvent(id=late, action="late", occurred_at=datetime.now(UTC)))
+    db.session.commit()
+    assert seal_now(full=False) == 1
+    assert seal_now(full=True) == 1
+    order = list(db.session.scalars(select(AuditSeal.event_id).order_by(AuditSeal.seq)))
+    assert order == [1000, 950, 10] and verify_chain().intact

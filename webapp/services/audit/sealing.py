@@ -9,16 +9,18 @@ import time
 from dataclasses import dataclass
 
 from flask import Flask, current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from webapp.common.clock import utcnow
 from webapp.database import single_run_lock
 from webapp.extensions import db
 from webapp.models import AuditEvent, AuditSeal
-from webapp.services.audit.chain import GENESIS, event_content_hash, link
+from webapp.services.audit.chain import CONTENT_FIELDS, GENESIS, event_content_hash, link
 
 SEAL_LOCK = 0x41554454  # "AUDT": one sealer at a time, across threads and app instances
 BATCH = 2000
+# How far below the sealed end a frequent pass looks for rows that committed late.
+LOOKBACK = 10_000
 LAST_SEAL_KEY = "audit.last_seal"
 
 
@@ -38,36 +40,51 @@ def chain_head() -> ChainHead:
     return ChainHead(row.seq, row.link) if row else ChainHead(None, GENESIS)
 
 
-def _unsealed(limit: int) -> list[AuditEvent]:
+def _unsealed(floor: int, limit: int) -> list:
     # Not "id > the highest sealed id": a row may commit after a higher id was sealed, and it
     # is then sealed by the next pass, after that one.
     sealed = select(AuditSeal.event_id).where(AuditSeal.event_id == AuditEvent.id).exists()
-    stmt = select(AuditEvent).where(~sealed).order_by(AuditEvent.id).limit(limit)
-    return list(db.session.scalars(stmt))
+    columns = [getattr(AuditEvent, name) for name in CONTENT_FIELDS]
+    stmt = (
+        select(AuditEvent.id, AuditEvent.row_hash, *columns)
+        .where(AuditEvent.id > floor, ~sealed)
+        .order_by(AuditEvent.id)
+        .limit(limit)
+    )
+    return list(db.session.execute(stmt))
 
 
-def _seal_batch(limit: int) -> int:
+def _seal_batch(floor: int, limit: int) -> list[int]:
+    """Seal up to `limit` rows above `floor`; returns their ids."""
     with single_run_lock(SEAL_LOCK):
-        head = chain_head()  # read under the lock: another sealer may just have moved it
-        previous, now = head.link, utcnow()
-        events = _unsealed(limit)
+        previous = chain_head().link  # read under the lock: another sealer may just have moved it
+        now, links = utcnow(), []
+        events = _unsealed(floor, limit)
         for event in events:
             # The hash taken at insert, if the row has one: a row changed before sealing then
             # fails verification instead of being sealed in its changed form.
             previous = link(previous, event.id, event.row_hash or event_content_hash(event))
-            db.session.add(AuditSeal(event_id=event.id, link=previous, sealed_at=now))
+            links.append({"event_id": event.id, "link": previous, "sealed_at": now})
+        if links:
+            db.session.execute(insert(AuditSeal), links)
         db.session.commit()  # also ends the transaction that holds the advisory lock
-    return len(events)
+    return [row["event_id"] for row in links]
 
 
-def seal(batch: int = BATCH) -> int:
-    """Chain every unsealed audit row, lowest id first; returns how many were sealed."""
+def seal(batch: int = BATCH, full: bool = True) -> int:
+    """Chain every unsealed audit row, lowest id first; returns how many were sealed.
+
+    `full=False` (after requests) looks for unsealed rows only among the newest LOOKBACK ids
+    below the sealed end, which keeps a frequent pass cheap on a long trail; `flask audit seal`
+    and the Scheduler hook look at every row.
+    """
+    floor = 0 if full else max((sealed_through() or 0) - LOOKBACK, 0)
     total = 0
-    while True:
-        count = _seal_batch(batch)
-        total += count
-        if count < batch:
-            return total
+    while ids := _seal_batch(floor, batch):
+        total += len(ids)
+        # Every visible row up to the batch's last id is sealed now: the next batch starts there.
+        floor = ids[-1]
+    return total
 
 
 def sealed_through() -> int | None:
@@ -75,10 +92,10 @@ def sealed_through() -> int | None:
     return db.session.scalar(select(func.max(AuditSeal.event_id)))
 
 
-def seal_or_log() -> int | None:
+def seal_or_log(full: bool = True) -> int | None:
     """Seal, logging a failure instead of raising it; None when sealing failed."""
     try:
-        return seal()
+        return seal(full=full)
     except Exception:
         db.session.rollback()
         # The rows are safe (inserted and hashed); the next pass or `flask audit seal` chains
@@ -95,4 +112,4 @@ def seal_after_requests(app: Flask) -> None:
         return
     app.extensions[LAST_SEAL_KEY] = time.monotonic()
     with app.app_context():
-        seal_or_log()
+        seal_or_log(full=False)
