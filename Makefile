@@ -9,7 +9,7 @@ PORT ?= 5000
 SEED_PASSWORD ?= aikey-demo-2026
 export FLASK_APP := wsgi
 
-.PHONY: run test serve migrate seed ingest demo-exports lint format bench-ingest bench-live bench-dashboard docker clean help
+.PHONY: run test serve migrate seed ingest demo-exports lint format bench-ingest bench-live bench-dashboard bench-audit docker clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ bench-live: $(VENV)/.installed-dev  ## 200 WebSockets on gunicorn: commit-to-scr
 
 bench-ingest: $(VENV)/.installed-dev  ## flask ingest vs naive Beam vs COPY floor (BENCH_RECORDS=1000000)
 	$(BIN)/python bench/ingest.py --records $${BENCH_RECORDS:-1000000} --memory-check
+
+bench-audit: $(VENV)/.installed-dev  ## Audit hash chain: hashing overhead at write, seal and verify rows/s
+	$(BIN)/python bench/audit_chain.py --rows $${BENCH_AUDIT_ROWS:-200000}
 
 bench-dashboard: $(VENV)/.installed-dev  ## Dashboard benchmark (BENCH_PATIENTS=1000000; needs PostgreSQL + Redis)
 	$(BIN)/python bench/dashboard.py --patients $${BENCH_PATIENTS:-1000000}

@@ -63,6 +63,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """flask seed and friends."""
-    from webapp import cli
+    from webapp import cli, cli_audit
 
     cli.init_app(app)
+    cli_audit.init_app(app)

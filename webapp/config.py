@@ -98,4 +98,6 @@ def cloud_settings() -> dict:
         "LIVE_QUEUE_SIZE": int(env("LIVE_QUEUE_SIZE", "200")),
         # How long a doctor's break-the-glass access to a patient outside their hospital lasts.
         "BREAK_GLASS_HOURS": float(env("BREAK_GLASS_HOURS", "24")),
+        # Seal the audit trail at most this often per process, after a response (<0: never).
+        "AUDIT_SEAL_SECONDS": float(env("AUDIT_SEAL_SECONDS", "5")),
     }

@@ -16,6 +16,7 @@ ADMIN_GETS = [
     f"/admin/runs/{SAMPLE_RUN}",
     "/admin/sources",
     "/admin/access/emergency",
+    f"/admin/runs/{SAMPLE_RUN}/rejects.csv",
 ]
 ADMIN_POSTS = [
     "/admin/users/new",

@@ -14,7 +14,8 @@ from tests.support.oidc import SCHEDULER_ACCOUNT, bearer, hook_settings
 from tests.support.run_outputs import legacy_csv
 from tests.support.settings import app_settings
 from webapp import create_app
-from webapp.models import PatientCost, PipelineRun
+from webapp.models import AuditEvent, AuditSeal, PatientCost, PipelineRun
+from webapp.services.audit.events import record_event
 from webapp.services.ingestion import launcher as run_launcher
 
 
@@ -57,6 +58,20 @@ def test_run_in_progress_gives_409_with_its_id(hook_client, signing_key, db):
     assert response.status_code == 409
     assert response.json["run_id"] == "busy"
     assert db.session.scalars(select(PipelineRun.id)).all() == ["busy"]
+
+
+def test_the_scheduler_call_seals_the_audit_trail(
+    hook_app, hook_client, signing_key, db, monkeypatch
+):
+    monkeypatch.setitem(hook_app.config, "AUDIT_SEAL_SECONDS", -1)  # only the hook may seal
+    db.session.add(PipelineRun(id="busy", trigger="manual", status="running", input_uris=[]))
+    db.session.commit()
+    record_event("test.before_the_night")
+    start(hook_client, signing_key)
+    db.session.expire_all()
+    events = db.session.scalars(select(AuditEvent.id)).all()
+    sealed = db.session.scalars(select(AuditSeal.event_id)).all()
+    assert len(events) == 2 and sorted(sealed) == sorted(events)
 
 
 def test_concurrent_starts_create_one_run(hook_app, db, monkeypatch):

@@ -61,14 +61,18 @@ def check_redis() -> str | None:
     return None
 
 
-def create_database(prefix: str = "aikey_test") -> str:
-    """Create an empty database with a unique name and return that name."""
+def _create_named(statement: str, prefix: str) -> str:
     name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
     connection = _admin_connection()
     with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        cursor.execute(sql.SQL(statement).format(sql.Identifier(name)))
     connection.close()
     return name
+
+
+def create_database(prefix: str = "aikey_test") -> str:
+    """Create an empty database with a unique name and return that name."""
+    return _create_named("CREATE DATABASE {}", prefix)
 
 
 def drop_database(name: str) -> None:
@@ -78,4 +82,23 @@ def drop_database(name: str) -> None:
         cursor.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+    connection.close()
+
+
+def create_login_role(prefix: str = "aikey_runtime") -> str:
+    """A new LOGIN role without privileges (the server trusts 127.0.0.1); returns its name."""
+    return _create_named("CREATE ROLE {} LOGIN", prefix)
+
+
+def drop_role(name: str, database: str) -> None:
+    """Drop a role the suite created, after revoking what it was granted in `database`."""
+    url = make_url(url_for_database(database))
+    connection = psycopg2.connect(
+        host=url.host or None, port=url.port, user=url.username, password=url.password,
+        dbname=database, connect_timeout=5,
+    )  # fmt: skip
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
+        cursor.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
     connection.close()

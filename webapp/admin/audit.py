@@ -17,6 +17,7 @@ from webapp.services.audit.trail import (
     export_rows,
     page_of_events,
 )
+from webapp.services.audit.verify import TAIL_ROWS, trail_state
 from webapp.web.downloads import csv_response
 
 
@@ -43,12 +44,21 @@ def audit():
         return audit_csv()
     form = AuditFilterForm(request.args)
     valid = form.validate()
-    page = page_of_events(_filters(form), parse_page(request.args.get("page"))) if valid else None
+    number = parse_page(request.args.get("page"))
+    filters = _filters(form) if valid else None
+    # Recorded first, so the commit does not expire the rows about to be shown.
+    record_event(
+        "audit.viewed",
+        details={"filters": filters.as_details() if filters else "invalid", "page": number},
+    )
+    page = page_of_events(filters, number) if filters else None
     context = {
         "form": form,
         "page": page,
         "filter_args": _filter_args(),
         "known_actions": KNOWN_ACTIONS,
+        "trail": trail_state(),
+        "tail_rows": TAIL_ROWS,
     }
     # Errors show next to their fields on a normal page, as for any form a person got wrong.
     return render_template("admin/audit.html", **context)

@@ -8,12 +8,14 @@ from webapp.admin import bp
 from webapp.auth.decorators import permission_required
 from webapp.common.paging import paginate, parse_page
 from webapp.extensions import db
-from webapp.models import IngestReject, PipelineRun
+from webapp.models import PipelineRun
 from webapp.models.permissions import PIPELINE_RUN
 from webapp.services.audit.events import record_event
+from webapp.services.ingestion import rejects as run_rejects
 from webapp.services.ingestion.launcher import start_run
 from webapp.services.ingestion.runs import ACTIVE_STATUSES
-from webapp.web.htmx import render_page
+from webapp.web.downloads import csv_response
+from webapp.web.htmx import is_htmx_swap, render_page
 
 RUNS_PER_PAGE = 25
 REJECTS_PER_PAGE = 50
@@ -39,14 +41,30 @@ def runs():
 @bp.route("/runs/<run_id>")
 @permission_required(PIPELINE_RUN)
 def run(run_id: str):
-    """One run's figures and its rejects, paginated."""
+    """One run's figures and its rejects (redacted: no value of a refused row), paginated."""
     pipeline_run = db.get_or_404(PipelineRun, run_id)
-    stmt = select(IngestReject).where(IngestReject.run_id == run_id).order_by(IngestReject.id)
-    rejects = paginate(db.session, stmt, _page_number(), REJECTS_PER_PAGE)
+    number = _page_number()
+    if not is_htmx_swap():
+        # The summary's own 2 s polling is one look at the page, not one per poll.
+        record_event("run.viewed", details={"run_id": run_id, "page": number})
+    rejects = run_rejects.page_of_rejects(run_id, number, REJECTS_PER_PAGE)
     polling = pipeline_run.status in ACTIVE_STATUSES
     # The page polls its summary block while the run is going.
     return render_page(
         "admin/run.html", "summary", run=pipeline_run, rejects=rejects, polling=polling
+    )
+
+
+@bp.route("/runs/<run_id>/rejects.csv")
+@permission_required(PIPELINE_RUN)
+def run_rejects_csv(run_id: str):
+    """Stream a run's rejects as CSV in the same redacted form as the page; audited."""
+    db.get_or_404(PipelineRun, run_id)
+    record_event("run.rejects_exported", details={"run_id": run_id})
+    return csv_response(
+        f"rejects-{run_id}.csv",
+        run_rejects.CSV_COLUMNS,
+        lambda: run_rejects.export_rows(run_id),
     )
 
 

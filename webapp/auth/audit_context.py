@@ -4,6 +4,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 
 from webapp.services.audit.events import NO_CONTEXT, AuditContext, set_context_provider
+from webapp.services.audit.sealing import seal_after_requests
 from webapp.web.http import client_address
 
 
@@ -18,5 +19,11 @@ def request_context() -> AuditContext:
 
 
 def init_app(app) -> None:
-    """Register the provider for this app."""
+    """Register the provider for this app, and sealing after requests."""
     set_context_provider(app, request_context)
+
+    @app.after_request
+    def seal_when_sent(response):
+        # Once the response is sent, not before: the client never waits for the chain.
+        response.call_on_close(lambda: seal_after_requests(app))
+        return response

@@ -1,7 +1,7 @@
 """Every model, importable from one place (Alembic sees them all through this module)."""
 
 from webapp.models.access import BreakGlassGrant, SourceSystem
-from webapp.models.audit import AuditEvent
+from webapp.models.audit import AuditCheck, AuditEvent, AuditSeal
 from webapp.models.ingest import IngestReject, StorageEvent
 from webapp.models.org import Hospital, Organization
 from webapp.models.patient import Patient, PatientIdentifier
@@ -11,7 +11,9 @@ from webapp.models.user import Permission, Role, User, role_permission
 
 __all__ = [
     "RECORD_KINDS",
+    "AuditCheck",
     "AuditEvent",
+    "AuditSeal",
     "BreakGlassGrant",
     "Hospital",
     "IngestReject",

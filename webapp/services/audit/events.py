@@ -11,8 +11,10 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
+from webapp.common.clock import utcnow
 from webapp.extensions import db
 from webapp.models import AuditEvent
+from webapp.services.audit.chain import content_hash
 
 PROVIDER_KEY = "audit.context"
 
@@ -52,16 +54,19 @@ def record_event(
     """Append an audit row for the current request's user (or the given actor)."""
     context = _context()
     actor = actor or context.actor
-    event = AuditEvent(
-        action=action,
-        actor_user_id=actor.id if actor else None,
-        actor_email=actor.email if actor else actor_email,
-        patient_id=patient_id,
-        target_user_id=target_user_id,
-        details=details or {},
-        ip_address=context.address,
-        path=context.path,
-    )
+    fields = {
+        "occurred_at": utcnow(),
+        "actor_user_id": actor.id if actor else None,
+        "actor_email": actor.email if actor else actor_email,
+        "action": action,
+        "target_user_id": target_user_id,
+        "patient_id": patient_id,
+        "ip_address": context.address,
+        "path": context.path,
+        "details": details or {},
+    }
+    # Hashed as built, so a row altered before it is sealed no longer matches its own hash.
+    event = AuditEvent(**fields, row_hash=content_hash(**fields))
     db.session.add(event)
     if commit:
         db.session.commit()

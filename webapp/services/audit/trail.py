@@ -40,6 +40,9 @@ KNOWN_ACTIONS = (
     "user.unlocked",
     "user.password_reset",
     "audit.exported",
+    "audit.viewed",
+    "run.viewed",
+    "run.rejects_exported",
 )
 
 
