@@ -9,11 +9,13 @@ from sqlalchemy import select
 
 from tests.support.auth import AuthActions
 from tests.support.dataflow import DataflowStandIn
+from tests.support.factories import make_patient
 from tests.support.oidc import SCHEDULER_ACCOUNT, bearer, hook_settings
+from tests.support.run_outputs import push_envelope, write_output
 from tests.support.settings import app_settings
 from webapp import create_app
 from webapp.common.clock import utcnow
-from webapp.models import AuditEvent, PipelineRun
+from webapp.models import AuditEvent, PatientCost, PipelineRun
 from webapp.services.ingestion import launcher as run_launcher
 from webapp.services.ingestion.heartbeat import beat, heartbeats
 from webapp.services.ingestion.runs import RunStopped, execute_run, finish
@@ -209,3 +211,21 @@ def test_a_doctor_cannot_cancel_a_run(dataflow_client, db):
     response = auth.post("/admin/runs/df-guarded/cancel", {}, token_page="/patients")
     assert response.status_code == 403
     assert reloaded(db, "df-guarded").status == "running"
+
+
+@pytest.mark.parametrize(("status", "loaded"), [("cancelled", False), ("failed", True)])
+def test_a_late_success_loads_a_failed_run_but_never_a_cancelled_one(
+    hook_client, signing_key, db, output_uri, status, loaded
+):
+    ana = make_patient()
+    add_run(db, "late-run", status=status, output_uri=output_uri("late-run"), dataflow_job_id="j")
+    write_output(output_uri("late-run"), "late-run", [(ana.id, "2025-04-01", "5.00")])
+    response = hook_client.post(
+        "/hooks/pubsub/storage",
+        headers=bearer(signing_key.sign()),
+        json=push_envelope("output/late-run/_SUCCESS"),
+    )
+    assert response.status_code == 204
+    costs = db.session.scalars(select(PatientCost)).all()
+    assert bool(costs) is loaded
+    assert reloaded(db, "late-run").status == ("succeeded" if loaded else "cancelled")
