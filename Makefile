@@ -34,7 +34,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/activate
 	@touch $@ $(VENV)/.installed-run
 
 lock: | $(BIN)/activate  ## Recompile requirements*.txt (every package pinned, hashed) from *.in; UPGRADE=1 for newest
-	$(BIN)/pip install --quiet "pip-tools>=7.4"
+	@test -x $(BIN)/pip-compile || $(BIN)/pip install --quiet "pip-tools>=7.4"
 	$(PIP_COMPILE) --output-file requirements.txt requirements.in
 	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
 	@rm -f $(VENV)/.installed-run $(VENV)/.installed-dev

@@ -229,3 +229,12 @@ def test_a_late_success_loads_a_failed_run_but_never_a_cancelled_one(
     costs = db.session.scalars(select(PatientCost)).all()
     assert bool(costs) is loaded
     assert reloaded(db, "late-run").status == ("succeeded" if loaded else "cancelled")
+
+
+def test_cancelling_an_unknown_run_is_404_and_the_cli_says_so(dataflow_client, runner, db):
+    auth = AuthActions(dataflow_client)
+    auth.login("AIPHAS")
+    response = auth.post("/admin/runs/no-such-run/cancel", {}, token_page="/admin/runs")
+    assert response.status_code == 404
+    result = runner.invoke(args=["runs", "cancel", "no-such-run"])
+    assert result.exit_code == 1 and "There is no run no-such-run." in result.output

@@ -1,6 +1,6 @@
 """Ingestion runs: the list, one run with its rejects, "Run now" and "Cancel"."""
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -70,6 +70,8 @@ def run_now():
 @permission_required(PIPELINE_RUN)
 def cancel(run_id: str):
     """Cancel a run in progress (its Dataflow job through the API); audited either way."""
+    if db.session.scalar(select(PipelineRun.id).where(PipelineRun.id == run_id)) is None:
+        abort(404)
     cancelled, message = cancel_run(run_id, by=current_user.email)
     record_event("run.cancel", details={"run_id": run_id, "cancelled": cancelled})
     flash(message)

@@ -112,9 +112,10 @@ def cancel_run(run_id: str, by: str) -> tuple[bool, str]:
         db.session.rollback()
         return False, f"Run {run_id} is being loaded right now and can no longer be cancelled."
     if run is None or run.status not in ACTIVE_RUN_STATUSES:
-        status = run.status if run else "unknown"
         db.session.rollback()
-        return False, f"Run {run_id} has already ended ({status}); nothing to cancel."
+        if run is None:
+            return False, f"There is no run {run_id}."
+        return False, f"Run {run_id} has already ended ({run.status}); nothing to cancel."
     if run.dataflow_job_id:
         refusal = _cancel_job(run.dataflow_job_id)
         if refusal:
