@@ -8,12 +8,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from tests.support.auth import AuthActions
-from tests.support.dataflow import DataflowStandIn
 from tests.support.factories import make_patient
-from tests.support.oidc import SCHEDULER_ACCOUNT, bearer, hook_settings
+from tests.support.oidc import SCHEDULER_ACCOUNT, bearer
 from tests.support.run_outputs import push_envelope, write_output
-from tests.support.settings import app_settings
-from webapp import create_app
 from webapp.common.clock import utcnow
 from webapp.models import AuditEvent, PatientCost, PipelineRun
 from webapp.services.ingestion import launcher as run_launcher
@@ -112,25 +109,10 @@ def test_flask_runs_check_ends_stuck_runs(runner, db):
 # --- Dataflow runs, against a local stand-in of the Dataflow REST API ---
 
 
-@pytest.fixture(scope="module")
-def stand_in():
-    return DataflowStandIn()
-
-
-@pytest.fixture(scope="module")
-def dataflow_app(database_url, cert_server, stand_in):
-    return create_app(
-        app_settings(
-            database_url,
-            STORAGE_URI="gs://aikey-test/prod",
-            PIPELINE_RUNNER="dataflow",
-            DATAFLOW_ENDPOINT=stand_in.url,
-            DATAFLOW_TEMPLATE="gs://aikey-test/templates/ingest",
-            GCP_PROJECT="aikey-test",
-            GCP_REGION="europe-west1",
-            **hook_settings(cert_server.url),
-        )
-    )
+@pytest.fixture
+def stand_in(dataflow_app):
+    """The Dataflow API stand-in of the Dataflow app."""
+    return dataflow_app.stand_in
 
 
 @pytest.fixture

@@ -4,15 +4,11 @@ import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from sqlalchemy import select
 
-from tests.support.dataflow import DataflowStandIn
 from tests.support.factories import make_patient
-from tests.support.oidc import SCHEDULER_ACCOUNT, bearer, hook_settings
+from tests.support.oidc import SCHEDULER_ACCOUNT, bearer
 from tests.support.run_outputs import legacy_csv
-from tests.support.settings import app_settings
-from webapp import create_app
 from webapp.models import PatientCost, PipelineRun
 from webapp.services.ingestion import launcher as run_launcher
 
@@ -76,25 +72,6 @@ def test_concurrent_starts_create_one_run(hook_app, db, monkeypatch):
     assert sorted(results) == [False] * 5 + [True]
     db.session.expire_all()
     assert len(db.session.scalars(select(PipelineRun)).all()) == 1
-
-
-@pytest.fixture(scope="module")
-def dataflow_app(database_url, cert_server):
-    stand_in = DataflowStandIn()
-    app = create_app(
-        app_settings(
-            database_url,
-            STORAGE_URI="gs://aikey-test/prod",
-            PIPELINE_RUNNER="dataflow",
-            DATAFLOW_ENDPOINT=stand_in.url,
-            DATAFLOW_TEMPLATE="gs://aikey-test/templates/ingest",
-            GCP_PROJECT="aikey-test",
-            GCP_REGION="europe-west1",
-            **hook_settings(cert_server.url),
-        )
-    )
-    app.stand_in = stand_in
-    return app
 
 
 def test_dataflow_runner_launches_the_template_and_records_the_job(dataflow_app, signing_key, db):
