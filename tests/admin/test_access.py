@@ -22,6 +22,7 @@ ADMIN_POSTS = [
     "/admin/users/1/unlock",
     "/admin/users/1/reset-password",
     "/admin/runs",
+    f"/admin/runs/{SAMPLE_RUN}/cancel",
 ]
 
 

@@ -32,6 +32,7 @@ class _StandardStream(logging.StreamHandler):
 
     @property
     def stream(self):
+        """The standard stream as it is now (test capture and reloads replace it)."""
         return getattr(sys, self._name)
 
     @stream.setter
@@ -47,6 +48,7 @@ class RequestContext(logging.Filter):
         self.project = project
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Attach the request's fields to the record; never drops it."""
         record.request_id = request_id.current() or "-"
         trace = request_id.current_trace()
         if trace and self.project:
@@ -72,6 +74,7 @@ class NoQueryStrings(logging.Filter):
     """Cuts query strings out of request lines (they hold search terms, i.e. patient names)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message without query strings; never drops it."""
         message = record.getMessage()
         if "?" in message:
             record.msg, record.args = QUERY_STRING.sub("", message), ()

@@ -1,6 +1,5 @@
 """The life of an ingestion run: create it, run the pipeline, load its output, record the result."""
 
-import traceback
 from collections.abc import Callable
 
 from flask import current_app
@@ -98,7 +97,7 @@ def execute_run(
     except Exception as exc:
         db.session.rollback()
         finish(run_id, "failed", f"{type(exc).__name__}: {exc}")
-        current_app.logger.error("run %s failed\n%s", run_id, traceback.format_exc())
+        current_app.logger.error("run %s failed", run_id, exc_info=True)
         raise
 
 
