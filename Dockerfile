@@ -11,7 +11,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY requirements.txt .
-RUN pip install -r requirements.txt
+# Every package pinned with its hashes (make lock): the image gets exactly what was tested.
+RUN pip install --require-hashes -r requirements.txt
 
 COPY webapp/ webapp/
 COPY pipeline/ pipeline/
@@ -26,6 +27,7 @@ USER aikey
 EXPOSE 8080
 # --worker-connections = --threads: a worker accepts only the sockets it has threads for and
 # leaves the rest to the other worker, instead of queueing them behind endless WebSockets.
+# No access log: Cloud Run logs every request itself, and gunicorn's would carry query strings.
+# Probes: GET /health (liveness, no dependency) and /ready (database); see README "Deployment".
 CMD exec gunicorn --bind ":${PORT}" --worker-class gthread --workers 2 --threads 128 \
-    --worker-connections 128 --timeout 0 --graceful-timeout 20 --access-logfile - \
-    --config gunicorn.conf.py wsgi:app
+    --worker-connections 128 --timeout 0 --graceful-timeout 20 --config gunicorn.conf.py wsgi:app

@@ -8,8 +8,15 @@ PORT ?= 5000
 # The demo accounts' password for local runs; never used outside `make run`.
 SEED_PASSWORD ?= aikey-demo-2026
 export FLASK_APP := wsgi
+# Browser tests drive Debian's Chromium; `make test` installs it when missing (as root).
+CHROMIUM ?= /usr/bin/chromium
+APT_GET ?= apt-get
+USER_ID ?= $(shell id -u)
+# pip-compile's options for `make lock`: pinned, hashed, no machine-local index in the files.
+PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(if $(UPGRADE),--upgrade)
 
-.PHONY: run test serve migrate seed ingest demo-exports lint format bench-ingest bench-live bench-dashboard bench-audit docker clean help
+.PHONY: run test chromium serve migrate seed ingest demo-exports lint lock format bench-ingest bench-live bench-dashboard bench-audit docker clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -19,12 +26,30 @@ $(BIN)/activate:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed-run: requirements.txt | $(BIN)/activate
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements.txt
 	@touch $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/activate
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	@touch $@ $(VENV)/.installed-run
+
+lock: | $(BIN)/activate  ## Recompile requirements*.txt (every package pinned, hashed) from *.in; UPGRADE=1 for newest
+	@test -x $(BIN)/pip-compile || $(BIN)/pip install --quiet "pip-tools>=7.4"
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
+	@rm -f $(VENV)/.installed-run $(VENV)/.installed-dev
+
+chromium:  ## Debian's Chromium for the browser tests: installed when missing and root, else say how
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$(USER_ID)" = 0 ]; then \
+			echo "Installing Debian's chromium for the browser tests ($(APT_GET) install -y chromium)"; \
+			export DEBIAN_FRONTEND=noninteractive; \
+			$(APT_GET) update -qq && $(APT_GET) install -y -qq chromium >/dev/null || exit 1; \
+		else \
+			echo "Chromium is missing at $(CHROMIUM): run 'sudo apt-get install -y chromium', then make test again" >&2; \
+			exit 1; \
+		fi; \
+	fi
 
 run: $(VENV)/.installed-run migrate  ## Install, migrate, seed, ingest the demo files and serve on :5000
 	@SEED_PASSWORD='$(SEED_PASSWORD)' $(BIN)/flask seed
@@ -38,7 +63,7 @@ run: $(VENV)/.installed-run migrate  ## Install, migrate, seed, ingest the demo 
 	@echo
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev  ## Whole suite on real PostgreSQL and Redis, browser tests included
+test: $(VENV)/.installed-dev chromium  ## Whole suite on real PostgreSQL and Redis, browser tests included
 	@$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi; \
 	exit $$status
@@ -57,7 +82,7 @@ demo-exports: $(VENV)/.installed-run  ## Write demo export files in all three fo
 
 serve: $(VENV)/.installed-run  ## Serve with gunicorn as the Dockerfile does
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --worker-class gthread --workers 2 --threads 128 \
-		--worker-connections 128 --timeout 0 --access-logfile - --config gunicorn.conf.py wsgi:app
+		--worker-connections 128 --timeout 0 --config gunicorn.conf.py wsgi:app
 
 lint: $(VENV)/.installed-dev  ## Ruff lint and format check, and the import contracts (pyproject.toml)
 	$(BIN)/ruff check .

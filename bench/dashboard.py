@@ -4,7 +4,7 @@
 
 Seeds the benchmark database up to --patients (BENCH_DATABASE_URL, default a dedicated
 `aikey_bench` database it creates), starts gunicorn on a loopback port, signs in as a doctor and
-prints p50/p95/p99 latency and requests per second for each page and for /healthz (the floor).
+prints p50/p95/p99 latency and requests per second for each page and for /health (the floor).
 """
 
 import argparse
@@ -119,12 +119,12 @@ def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
+            if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
                 return server
         except requests.RequestException:
             time.sleep(0.2)
     server.terminate()
-    raise SystemExit("gunicorn did not answer /healthz within 30 s")
+    raise SystemExit("gunicorn did not answer /health within 30 s")
 
 
 def sign_in(base: str, email: str, password: str) -> str:
@@ -179,7 +179,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def scenarios(ids: list[int], dobs: list[str]) -> dict[str, list[str]]:
     return {
-        "floor /healthz": ["/healthz"],
+        "floor /health": ["/health"],
         "name search": [f"/patients?{urlencode({'name': n})}" for n in NAMES],
         "DOB search": [f"/patients?dob={d}" for d in dobs],
         "chart (cached)": [f"/patients/{pid}" for pid in ids],
@@ -189,7 +189,7 @@ def scenarios(ids: list[int], dobs: list[str]) -> dict[str, list[str]]:
 
 def report(results: dict) -> None:
     """Print one line per scenario and the ratios to the floor."""
-    floor_rps = results["floor /healthz"][3]
+    floor_rps = results["floor /health"][3]
     print(
         f"\n{'scenario':<16}{'requests':>9}{'errors':>7}{'p50 ms':>9}{'p95 ms':>9}"
         f"{'p99 ms':>9}{'req/s':>9}{'floor/x':>9}  p95<{GOAL_P95_MS:.0f}ms"

@@ -52,7 +52,7 @@ def wait_http(url: str, timeout=30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            requests.get(f"{url}/healthz", timeout=1)
+            requests.get(f"{url}/health", timeout=1)
             return
         except requests.RequestException:
             time.sleep(0.2)

@@ -21,12 +21,16 @@ SECRETS = ("Zebulon", "1971-02-03", "MRN-ZZ9")
 
 
 def dockerfile_command(port: int) -> list[str]:
-    """The Dockerfile's gunicorn command, bound to a loopback port."""
+    """The Dockerfile's gunicorn command, bound to a loopback port, with the access log on.
+
+    The Dockerfile writes no access log (Cloud Run logs requests); an operator who turns it on
+    with --access-logfile still gets gunicorn.conf.py's format, which is what this checks.
+    """
     text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
     command = next(line for line in text.splitlines() if line.startswith("CMD exec gunicorn"))
     args = shlex.split(command.removeprefix("CMD exec "))
     args[args.index("--bind") + 1] = f"127.0.0.1:{port}"
-    return [sys.executable, "-m", *args]
+    return [sys.executable, "-m", *args[:-1], "--access-logfile", "-", args[-1]]
 
 
 def free_port() -> int:

@@ -1,8 +1,13 @@
 """Settings from the environment and their embedded defaults."""
 
+import re
+from pathlib import Path
+
 import pytest
 
-from webapp.config import build_config, load_secret_key
+from webapp.config import build_config, is_production, load_env_file, load_secret_key
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_embedded_defaults(tmp_path, monkeypatch):
@@ -40,8 +45,35 @@ def test_production_requires_a_secret_key(tmp_path, monkeypatch):
 
 def test_production_sets_secure_cookies(tmp_path, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
-    monkeypatch.setenv("FLASK_ENV", "production")
+    monkeypatch.setenv("AIKEY_ENV", "production")
     monkeypatch.setenv("REDIS_URL", "redis://cache:6379/0")
     config = build_config(tmp_path)
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["CACHE_TYPE"] == "RedisCache"
+
+
+def test_only_aikey_env_decides_production(monkeypatch):
+    monkeypatch.delenv("AIKEY_ENV", raising=False)
+    monkeypatch.setenv("FLASK_ENV", "production")  # removed from Flask in 2.3: ignored
+    assert is_production() is False
+    monkeypatch.setenv("AIKEY_ENV", "Production")
+    assert is_production() is True
+
+
+def test_a_dotenv_file_fills_in_unset_variables_only(tmp_path, monkeypatch):
+    monkeypatch.delenv("STORAGE_URI", raising=False)
+    monkeypatch.setenv("IDLE_TIMEOUT_MINUTES", "7")
+    env_file = tmp_path / ".env"
+    env_file.write_text("STORAGE_URI=gs://from-dotenv/prefix\nIDLE_TIMEOUT_MINUTES=99\n")
+    assert load_env_file(env_file) is True
+    config = build_config(tmp_path)
+    assert config["STORAGE_URI"] == "gs://from-dotenv/prefix"
+    assert config["IDLE_TIMEOUT"].total_seconds() == 7 * 60  # the real environment wins
+
+
+def test_env_example_documents_every_variable_and_env_is_never_committed():
+    source = (ROOT / "webapp" / "config.py").read_text()
+    read = set(re.findall(r'(?:environ\.get|env)\("([A-Z_]+)"', source))
+    documented = set(re.findall(r"^#? ?([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert read and read <= documented, sorted(read - documented)
+    assert ".env" in (ROOT / ".gitignore").read_text().split()

@@ -8,7 +8,7 @@ from webapp.config import normalize_database_url
 
 
 def test_security_headers_on_every_response(client):
-    for path in ("/login", "/healthz", "/no-such-page"):
+    for path in ("/login", "/ready", "/no-such-page"):
         headers = client.get(path).headers
         csp = headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
@@ -24,16 +24,10 @@ def test_not_found_is_html_for_people_and_json_for_machines(client):
     assert body.status_code == 404 and body.json["status"] == 404
 
 
-def test_healthz_reports_database_and_cache(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "cache": "ok"}
-
-
-def test_healthz_is_503_when_the_database_is_down(client):
+def test_ready_is_503_when_the_database_is_down(client):
     failure = OperationalError("SELECT 1", {}, Exception("connection refused"))
     with mock.patch("webapp.core.views.db.session.execute", side_effect=failure):
-        response = client.get("/healthz")
+        response = client.get("/ready")
     assert response.status_code == 503
     assert response.json["database"].startswith("error")
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from webapp.config import build_config
+from webapp.config import build_config, load_env_file
 from webapp.extensions import cache, csrf, db, login_manager, migrate, sock
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -13,6 +13,7 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the application; `config` overrides settings read from the environment."""
+    load_env_file(PROJECT_ROOT / ".env")
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -21,11 +22,20 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.from_mapping(build_config(Path(app.instance_path)))
     app.config.from_mapping(config or {})
+    register_logging(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def register_logging(app: Flask) -> None:
+    """JSON lines for Cloud Logging in production, text in development; a request id each."""
+    from webapp.web import logs, request_id
+
+    logs.init_app(app)
+    request_id.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

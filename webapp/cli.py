@@ -20,6 +20,8 @@ from webapp.services.demo.seeding import (
 )
 from webapp.services.ingestion import runs as ingestion
 from webapp.services.ingestion import sources as source_registry
+from webapp.services.ingestion.launcher import claim_run
+from webapp.services.ingestion.watchdog import cancel_run, check_runs
 
 DEMO_PATIENTS = 60
 
@@ -60,7 +62,10 @@ def seed_command(patients: int | None) -> None:
 def ingest_command(uris: tuple[str, ...], source_system: str | None) -> None:
     """Run the pipeline on URIS (default $STORAGE_URI/incoming) and load the result."""
     started = time.monotonic()
-    run = ingestion.create_run("cli", list(uris) or None)
+    claimed = claim_run("cli", list(uris) or None)
+    if not claimed.started:
+        raise click.ClickException(holder_message(claimed.run))
+    run = claimed.run
     click.echo(f"Run {run.id}")
     bar = None
 
@@ -85,6 +90,15 @@ def ingest_command(uris: tuple[str, ...], source_system: str | None) -> None:
         if bar is not None:
             bar.__exit__(None, None, None)
     print_summary(summary, time.monotonic() - started)
+
+
+def holder_message(run) -> str:
+    """Which run holds the single-run lock, and what to do about it."""
+    since = run.started_at.strftime("%Y-%m-%d %H:%M:%S") if run.started_at else "?"
+    return (
+        f"run {run.id} ({run.trigger}, {run.status} since {since} UTC) is in progress and holds"
+        f" the single-run lock; wait for it, or end it with `flask runs cancel {run.id}`"
+    )
 
 
 def print_summary(summary, seconds: float) -> None:
@@ -153,9 +167,36 @@ def sources_list() -> None:
         click.echo(f"{source.name:<30} {where}")
 
 
+@click.group("runs")
+def runs_group() -> None:
+    """Ingestion runs: end stuck ones, cancel one."""
+
+
+@runs_group.command("check")
+def runs_check_command() -> None:
+    """Reconcile Dataflow runs with their jobs and fail runs silent for RUN_STALE_MINUTES."""
+    changes = check_runs()
+    for change in changes:
+        click.echo(f"Run {change.run_id} {change.status}: {change.reason}")
+    active = ingestion.active_run()
+    click.echo(f"{len(changes)} run(s) ended; in progress: {active.id if active else 'none'}")
+
+
+@runs_group.command("cancel")
+@click.argument("run_id")
+def runs_cancel_command(run_id: str) -> None:
+    """Cancel RUN_ID (its Dataflow job too); exit 1 if it could not be cancelled."""
+    cancelled, message = cancel_run(run_id, by="flask runs cancel")
+    record_event("run.cancel", details={"run_id": run_id, "cancelled": cancelled, "via": "cli"})
+    if not cancelled:
+        raise click.ClickException(message)
+    click.echo(message)
+
+
 def init_app(app):
     """Register the commands."""
     app.cli.add_command(sources_group)
+    app.cli.add_command(runs_group)
     app.cli.add_command(seed_command)
     app.cli.add_command(ingest_command)
     app.cli.add_command(demo_exports_command)

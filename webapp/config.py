@@ -9,9 +9,15 @@ PRODUCTION_NAMES = {"production", "prod"}
 
 
 def is_production() -> bool:
-    """Return True when AIKEY_ENV or FLASK_ENV names a production deployment."""
-    env = os.environ.get("AIKEY_ENV") or os.environ.get("FLASK_ENV") or ""
-    return env.lower() in PRODUCTION_NAMES
+    """Return True when AIKEY_ENV, and nothing else, names a production deployment."""
+    return os.environ.get("AIKEY_ENV", "").strip().lower() in PRODUCTION_NAMES
+
+
+def load_env_file(path: Path) -> bool:
+    """Read KEY=value lines of a local .env into the environment; real variables win."""
+    from dotenv import load_dotenv
+
+    return load_dotenv(path, override=False)
 
 
 def normalize_database_url(url: str) -> str:
@@ -100,4 +106,6 @@ def cloud_settings() -> dict:
         "BREAK_GLASS_HOURS": float(env("BREAK_GLASS_HOURS", "24")),
         # Seal the audit trail at most this often per process, after a response (<0: never).
         "AUDIT_SEAL_SECONDS": float(env("AUDIT_SEAL_SECONDS", "5")),
+        "RUN_STALE_MINUTES": float(env("RUN_STALE_MINUTES", "10")),
+        "RUN_HEARTBEAT_SECONDS": float(env("RUN_HEARTBEAT_SECONDS", "30")),
     }

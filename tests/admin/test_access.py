@@ -29,6 +29,7 @@ ADMIN_POSTS = [
     "/admin/sources",
     "/admin/sources/1",
     "/admin/access/emergency/1/review",
+    f"/admin/runs/{SAMPLE_RUN}/cancel",
 ]
 # Routes whose id is not a user's.
 OTHER_IDS = {

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.support.dataflow import DataflowStandIn
 from tests.support.oidc import CertServer, SigningKey, hook_settings
 from tests.support.settings import app_settings
 from webapp import create_app
@@ -46,3 +47,23 @@ def hook_client(hook_app, db):
 def output_uri(storage_root):
     """Where a run of the hook app writes its output."""
     return lambda run_id: storage.join(str(storage_root), "output", run_id)
+
+
+@pytest.fixture(scope="module")
+def dataflow_app(database_url, cert_server):
+    """The app with PIPELINE_RUNNER=dataflow against a local stand-in of the Dataflow API."""
+    stand_in = DataflowStandIn()
+    app = create_app(
+        app_settings(
+            database_url,
+            STORAGE_URI="gs://aikey-test/prod",
+            PIPELINE_RUNNER="dataflow",
+            DATAFLOW_ENDPOINT=stand_in.url,
+            DATAFLOW_TEMPLATE="gs://aikey-test/templates/ingest",
+            GCP_PROJECT="aikey-test",
+            GCP_REGION="europe-west1",
+            **hook_settings(cert_server.url),
+        )
+    )
+    app.stand_in = stand_in
+    return app

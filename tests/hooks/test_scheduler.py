@@ -1,19 +1,14 @@
 """The Scheduler hook starts one run at a time, locally in a worker thread or on Dataflow."""
 
-import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from sqlalchemy import select
 
 from tests.support.factories import make_patient
-from tests.support.oidc import SCHEDULER_ACCOUNT, bearer, hook_settings
+from tests.support.oidc import SCHEDULER_ACCOUNT, bearer
 from tests.support.run_outputs import legacy_csv
-from tests.support.settings import app_settings
-from webapp import create_app
 from webapp.models import AuditEvent, AuditSeal, PatientCost, PipelineRun
 from webapp.services.audit.events import record_event
 from webapp.services.ingestion import launcher as run_launcher
@@ -94,55 +89,11 @@ def test_concurrent_starts_create_one_run(hook_app, db, monkeypatch):
     assert len(db.session.scalars(select(PipelineRun)).all()) == 1
 
 
-class DataflowStandIn:
-    """Answers templates:launch as the Dataflow REST API does, recording each request."""
-
-    def __init__(self):
-        self.requests = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                outer.requests.append((self.path, json.loads(self.rfile.read(length) or b"{}")))
-                body = json.dumps({"job": {"id": "2026-01-01_00_00_00-123", "name": "x"}})
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(body.encode())
-
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-
-@pytest.fixture(scope="module")
-def dataflow_app(database_url, cert_server):
-    stand_in = DataflowStandIn()
-    app = create_app(
-        app_settings(
-            database_url,
-            STORAGE_URI="gs://aikey-test/prod",
-            PIPELINE_RUNNER="dataflow",
-            DATAFLOW_ENDPOINT=stand_in.url,
-            DATAFLOW_TEMPLATE="gs://aikey-test/templates/ingest",
-            GCP_PROJECT="aikey-test",
-            GCP_REGION="europe-west1",
-            **hook_settings(cert_server.url),
-        )
-    )
-    app.stand_in = stand_in
-    return app
-
-
 def test_dataflow_runner_launches_the_template_and_records_the_job(dataflow_app, signing_key, db):
     response = start(dataflow_app.test_client(), signing_key)
     assert response.status_code == 202, response.get_data(as_text=True)
     run_id = response.json["run_id"]
-    path, body = dataflow_app.stand_in.requests[-1]
+    path, body = dataflow_app.stand_in.calls("POST")[-1]
     url = urlsplit(path)
     assert url.path == "/v1b3/projects/aikey-test/locations/europe-west1/templates:launch"
     assert parse_qs(url.query)["gcsPath"] == ["gs://aikey-test/templates/ingest"]

@@ -1,6 +1,6 @@
-"""Ingestion runs: the list, one run with its rejects, and "Run now"."""
+"""Ingestion runs: the list, one run with its rejects, "Run now" and "Cancel"."""
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,6 +14,7 @@ from webapp.services.audit.events import record_event
 from webapp.services.ingestion import rejects as run_rejects
 from webapp.services.ingestion.launcher import start_run
 from webapp.services.ingestion.runs import ACTIVE_STATUSES
+from webapp.services.ingestion.watchdog import cancel_run, check_runs
 from webapp.web.downloads import csv_response
 from webapp.web.htmx import is_htmx_swap, render_page
 
@@ -33,6 +34,7 @@ def _any_active(runs) -> bool:
 @permission_required(PIPELINE_RUN)
 def runs():
     """Every run, newest first; the table polls itself while a run is going."""
+    check_runs()  # a stuck run is shown failed with its reason, not "running" forever
     stmt = select(PipelineRun).order_by(PipelineRun.started_at.desc(), PipelineRun.id.desc())
     page = paginate(db.session, stmt, _page_number(), RUNS_PER_PAGE)
     return render_page("admin/runs.html", "runs_table", page=page, polling=_any_active(page.items))
@@ -42,6 +44,7 @@ def runs():
 @permission_required(PIPELINE_RUN)
 def run(run_id: str):
     """One run's figures and its rejects (redacted: no value of a refused row), paginated."""
+    check_runs()
     pipeline_run = db.get_or_404(PipelineRun, run_id)
     number = _page_number()
     if not is_htmx_swap():
@@ -79,3 +82,15 @@ def run_now():
     else:
         flash(f"Run {result.run.id} is still in progress; no second run was started.")
     return redirect(url_for("admin.runs"), code=303)
+
+
+@bp.route("/runs/<run_id>/cancel", methods=["POST"])
+@permission_required(PIPELINE_RUN)
+def cancel(run_id: str):
+    """Cancel a run in progress (its Dataflow job through the API); audited either way."""
+    if db.session.scalar(select(PipelineRun.id).where(PipelineRun.id == run_id)) is None:
+        abort(404)
+    cancelled, message = cancel_run(run_id, by=current_user.email)
+    record_event("run.cancel", details={"run_id": run_id, "cancelled": cancelled})
+    flash(message)
+    return redirect(url_for("admin.run", run_id=run_id), code=303)

@@ -11,7 +11,13 @@ from webapp.services.audit.events import record_event
 from webapp.web.http import wants_json
 
 # Endpoints a user who must change their password may still reach.
-PASSWORD_CHANGE_ALLOWED = {"auth.change_password", "auth.logout", "static", "core.healthz"}
+PASSWORD_CHANGE_ALLOWED = {
+    "auth.change_password",
+    "auth.logout",
+    "static",
+    "core.health",
+    "core.ready",
+}
 
 
 @login_manager.user_loader

@@ -9,7 +9,9 @@ from webapp.common.clock import utcnow
 from webapp.extensions import db
 
 RUN_TRIGGERS = ("scheduler", "pubsub", "manual", "cli")
-RUN_STATUSES = ("queued", "running", "loading", "succeeded", "failed")
+RUN_STATUSES = ("queued", "running", "loading", "succeeded", "failed", "cancelled")
+# A run in one of these holds the single-run lock: no other run starts beside it.
+ACTIVE_RUN_STATUSES = ("queued", "running", "loading")
 
 
 class PipelineRun(db.Model):
@@ -23,6 +25,9 @@ class PipelineRun(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Written while a run is alive (its worker thread, or a reconciliation that saw its
+    # Dataflow job going); a run silent for RUN_STALE_MINUTES is marked failed.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     input_uris: Mapped[list] = mapped_column(JSON, default=list)
     output_uri: Mapped[str | None] = mapped_column(String(500))

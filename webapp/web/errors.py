@@ -1,6 +1,6 @@
 """Error pages for people, JSON bodies for machines."""
 
-from flask import jsonify, render_template
+from flask import current_app, jsonify, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -34,8 +34,9 @@ def handle_csrf_error(error: CSRFError):
 
 
 def handle_unexpected(error: Exception):
-    """An uncaught exception: undo the transaction and answer 500."""
+    """An uncaught exception: undo the transaction, log the traceback and answer 500."""
     db.session.rollback()
+    current_app.logger.error("unhandled %s", type(error).__name__, exc_info=error)
     return render_error(500, FRIENDLY[500])
 
 

@@ -8,6 +8,7 @@ from webapp.database import single_run_lock
 from webapp.extensions import db
 from webapp.models import PipelineRun
 from webapp.services.ingestion import runs as ingestion
+from webapp.services.ingestion.watchdog import check_runs
 
 # Any constant will do: it names the one advisory lock that serialises "check, then create".
 RUN_LOCK_KEY = 0x61694B6579
@@ -21,17 +22,27 @@ class StartResult:
     started: bool
 
 
-def start_run(trigger: str, started_by_id: int | None = None) -> StartResult:
-    """Create a run over $STORAGE_URI/incoming unless one is active, then hand it off."""
+def claim_run(
+    trigger: str, inputs: list[str] | None = None, started_by_id: int | None = None
+) -> StartResult:
+    """Create a queued run unless one is active; stuck runs are ended first, never waited on."""
+    check_runs()
     # Held until create_run commits (or the rollback), so no two callers both see "no run".
     with single_run_lock(RUN_LOCK_KEY):
         active = ingestion.active_run()
         if active is not None:
             db.session.rollback()
             return StartResult(active, started=False)
-        run = ingestion.create_run(trigger, started_by_id=started_by_id)
-    dispatch(run)
+        run = ingestion.create_run(trigger, inputs, started_by_id=started_by_id)
     return StartResult(run, started=True)
+
+
+def start_run(trigger: str, started_by_id: int | None = None) -> StartResult:
+    """Create a run over $STORAGE_URI/incoming unless one is active, then hand it off."""
+    result = claim_run(trigger, started_by_id=started_by_id)
+    if result.started:
+        dispatch(result.run)
+    return result
 
 
 def dispatch(run: PipelineRun) -> None:

@@ -1,20 +1,25 @@
 """The life of an ingestion run: create it, run the pipeline, load its output, record the result."""
 
-import traceback
 from collections.abc import Callable
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from pipeline.contract import new_run_id
 from webapp.common.clock import utcnow
 from webapp.extensions import db
 from webapp.models import PipelineRun
+from webapp.models.pipeline_run import ACTIVE_RUN_STATUSES
 from webapp.services import storage
 from webapp.services.costs import live_events
+from webapp.services.ingestion.heartbeat import heartbeats
 from webapp.services.ingestion.loader import LoadSummary, load_output
 
-ACTIVE_STATUSES = ("queued", "running", "loading")
+ACTIVE_STATUSES = ACTIVE_RUN_STATUSES
+
+
+class RunStopped(Exception):
+    """The run was cancelled or marked failed while it worked; its work is thrown away."""
 
 
 def default_inputs() -> list[str]:
@@ -77,22 +82,22 @@ def execute_run(
     run = db.session.get(PipelineRun, run_id)
     stage = on_stage or (lambda _text: None)
     try:
-        _set_status(run, "running")
-        if not _input_files(run.input_uris):
-            raise ValueError(f"no input files under {', '.join(run.input_uris)}")
-        stage(f"Pipeline: reading {', '.join(run.input_uris)}")
-        run_pipeline(run.input_uris, run.output_uri, source_system=source_system, run_id=run.id)
-        _set_status(run, "loading")
-        stage(f"Loading {run.output_uri}")
-        return load_run(run, on_progress)
+        with heartbeats(run_id):
+            _advance(run, "running")
+            if not _input_files(run.input_uris):
+                raise ValueError(f"no input files under {', '.join(run.input_uris)}")
+            stage(f"Pipeline: reading {', '.join(run.input_uris)}")
+            run_pipeline(run.input_uris, run.output_uri, source_system=source_system, run_id=run.id)
+            _advance(run, "loading")
+            stage(f"Loading {run.output_uri}")
+            return load_run(run, on_progress)
+    except RunStopped:
+        db.session.rollback()
+        raise
     except Exception as exc:
         db.session.rollback()
-        run = db.session.get(PipelineRun, run_id)
-        run.status = "failed"
-        run.error = f"{type(exc).__name__}: {exc}"[:2000]
-        run.finished_at = utcnow()
-        db.session.commit()
-        current_app.logger.error("run %s failed\n%s", run_id, traceback.format_exc())
+        finish(run_id, "failed", f"{type(exc).__name__}: {exc}")
+        current_app.logger.error("run %s failed", run_id, exc_info=True)
         raise
 
 
@@ -100,6 +105,13 @@ def load_run(run: PipelineRun, on_progress: Callable[[int], None] | None = None)
     """Load a run's finished output in one transaction and mark it succeeded."""
     snapshot = live_events.before_cost_write()
     summary = load_output(run.output_uri, run, on_progress)
+    # Locks the run's row: a cancel either landed before (the load is undone) or waits.
+    status = db.session.scalar(
+        select(PipelineRun.status).where(PipelineRun.id == run.id).with_for_update()
+    )
+    if status != "loading":
+        db.session.rollback()
+        raise RunStopped(f"run {run.id} was {status} while loading; nothing was loaded")
     run.status = "succeeded"
     run.finished_at = utcnow()
     db.session.commit()
@@ -107,9 +119,27 @@ def load_run(run: PipelineRun, on_progress: Callable[[int], None] | None = None)
     return summary
 
 
-def _set_status(run: PipelineRun, status: str) -> None:
-    run.status = status
+def _advance(run: PipelineRun, status: str) -> None:
+    """Move an active run to its next stage; RunStopped if it was cancelled or failed meanwhile."""
+    moved = db.session.execute(
+        update(PipelineRun)
+        .where(PipelineRun.id == run.id, PipelineRun.status.in_(ACTIVE_STATUSES))
+        .values(status=status)
+    ).rowcount
     db.session.commit()
+    if not moved:
+        raise RunStopped(f"run {run.id} was {run.status} before it reached {status}")
+
+
+def finish(run_id: str, status: str, reason: str | None) -> bool:
+    """End an active run as failed or cancelled with its reason; False if it had ended already."""
+    ended = db.session.execute(
+        update(PipelineRun)
+        .where(PipelineRun.id == run_id, PipelineRun.status.in_(ACTIVE_STATUSES))
+        .values(status=status, error=(reason or "")[:2000] or None, finished_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    return bool(ended)
 
 
 def load_progress_total(output_uri: str) -> int:

@@ -67,6 +67,10 @@ def handle_notification(note: StorageNotification) -> tuple[str, str | None]:
         db.session.rollback()
         return "duplicate", run_id
     run = db.session.get(PipelineRun, run_id, with_for_update=True) or _external_run(run_id)
+    if run.status == "cancelled":  # someone stopped it: its output is not wanted
+        event.outcome = "cancelled"
+        db.session.commit()
+        return event.outcome, run_id
     if run.status == "succeeded" or _worker_loads(run):
         # Loaded already, or this process's local worker is about to load it itself.
         event.outcome = "already_loaded" if run.status == "succeeded" else "left_to_worker"
