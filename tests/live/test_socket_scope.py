@@ -33,7 +33,7 @@ def test_each_socket_gets_only_its_hospitals_patients(server, live_app, doctor, 
     theirs = make_patient("Theo", "Faraway", source=("bayview-emr", "B1"), hospital="BMC")
     orphan = make_patient("Otto", "Nobody", source=("nowhere", "N1"), hospital=None)
     bayview_doctor = make_doctor_at("BMC")
-    ws_a = connect(server, doctor, query=f"?patient={theirs.id}")
+    ws_a = connect(server, doctor)
     ws_b = connect(server, bayview_doctor)
     try:
         wait_listening(live_app)
@@ -56,13 +56,13 @@ def test_each_socket_gets_only_its_hospitals_patients(server, live_app, doctor, 
 def test_a_grant_opens_the_patients_pushes_and_its_expiry_closes_them(server, live_app, doctor, db):
     theirs = make_patient("Theo", "Faraway", source=("bayview-emr", "B1"), hospital="BMC")
     mine = make_patient("Mina", "Local")
-    ws = connect(server, doctor, query=f"?patient={theirs.id}")
+    ws = connect(server, doctor)  # the /costs page's socket
     try:
         wait_listening(live_app)
         grant = grant_access(doctor.id, theirs.id, "emergency", "Unconscious in our ER")
         time.sleep(0.6)  # the socket refreshes its scope every LIVE_RECHECK_SECONDS (0.2 s)
         commit_cost(db, theirs, date(2025, 8, 1), "41.00")
-        got = receive_until(ws, lambda m: f"chart-cost-{theirs.id}-2025-08" in m)
+        got = receive_until(ws, lambda m: f'id="cost-{theirs.id}-2025-08"' in m)
         assert any(f'id="cost-{theirs.id}-2025-08"' in m for m in got)
 
         stored = db.session.get(BreakGlassGrant, grant.id)
