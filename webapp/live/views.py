@@ -5,8 +5,7 @@ import queue
 import time
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, request
-from flask_login import current_user
+from flask import abort, current_app, request, session
 from simple_websocket import ConnectionClosed, Server
 
 from webapp.auth.decorators import permission_required
@@ -15,9 +14,8 @@ from webapp.live import bp
 from webapp.live.messages import RESYNC
 from webapp.live.socket_response import websocket_response
 from webapp.live.state import live_state
-from webapp.models import User
 from webapp.models.permissions import PATIENTS_READ
-from webapp.services.accounts.changes import session_is_current
+from webapp.services.accounts.sessions import end_reason_now, find_session
 from webapp.services.audit.events import record_event
 from webapp.web.http import is_websocket_upgrade
 
@@ -31,12 +29,17 @@ def same_origin() -> bool:
     return bool(origin) and urlsplit(origin).netloc.lower() == request.host.lower()
 
 
-def still_allowed(user_id: int, session_token: str) -> bool:
-    """The session is still current (see accounts) and the role can still read patients."""
+def why_refused(session_token: str) -> str | None:
+    """Why the socket must close (its session ended, idled out or aged out), or None.
+
+    Only reads the session: receiving pushes is not activity, so last_seen is left alone.
+    """
     try:
-        if not session_is_current(user_id, session_token):
-            return False
-        return db.session.get(User, user_id).has_permission(PATIENTS_READ)
+        row = find_session(session_token)
+        reason = end_reason_now(row)
+        if reason is None and not row.user.has_permission(PATIENTS_READ):
+            reason = "role_changed"
+        return reason
     finally:
         db.session.remove()  # never keep a pooled connection for the life of a socket
 
@@ -54,7 +57,7 @@ def costs_socket():
         record_event("ws.refused", details={"reason": "cross-origin", "origin": request.origin})
         abort(403)
     patient_id = request.args.get("patient", type=int)
-    user_id, token = current_user.id, current_user.session_token
+    token = session["_user_id"]  # the server-side session id the guard just accepted
     db.session.remove()
     config = current_app.config
     state = live_state()
@@ -66,7 +69,7 @@ def costs_socket():
         state.hub.unsubscribe(subscription)
         raise
     try:
-        _stream(ws, subscription, patient_id, user_id, token, config["LIVE_RECHECK_SECONDS"])
+        _stream(ws, subscription, patient_id, token, config["LIVE_RECHECK_SECONDS"])
     except ConnectionClosed:
         pass
     finally:
@@ -76,7 +79,7 @@ def costs_socket():
     return websocket_response(ws)
 
 
-def _stream(ws, subscription, patient_id, user_id, token, recheck_seconds) -> None:
+def _stream(ws, subscription, patient_id, token, recheck_seconds) -> None:
     next_check = time.monotonic() + recheck_seconds
     while ws.connected:
         try:
@@ -93,7 +96,7 @@ def _stream(ws, subscription, patient_id, user_id, token, recheck_seconds) -> No
         while ws.receive(timeout=0) is not None:
             pass  # nothing is expected from the client; don't let it pile up
         if time.monotonic() >= next_check:
-            if not still_allowed(user_id, token):
-                ws.close(POLICY_VIOLATION, "signed out")
+            if reason := why_refused(token):
+                ws.close(POLICY_VIOLATION, reason)  # live.js sends the page to /login?ended=
                 return
             next_check = time.monotonic() + recheck_seconds
