@@ -9,8 +9,8 @@ from webapp.common.clock import as_utc
 from webapp.extensions import db
 from webapp.models import Organization, Role, User
 from webapp.models.permissions import AIPHAS, DOCTOR
-from webapp.services.accounts.sessions import end_sessions
 from webapp.services.accounts.passwords import password_problems, temporary_password
+from webapp.services.accounts.sessions import end_sessions
 from webapp.services.audit.events import record_event
 
 DUPLICATE_EMAIL = "Another account already uses this email address."

@@ -54,9 +54,7 @@ def find_session(token: str | None) -> UserSession | None:
     """The session a cookie's id names, ended or not (None for an unknown or empty id)."""
     if not token or not isinstance(token, str) or len(token) > 128:
         return None
-    return db.session.scalar(
-        select(UserSession).where(UserSession.token_hash == hash_token(token))
-    )
+    return db.session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))
 
 
 def limits() -> tuple[timedelta, timedelta]:
