@@ -14,6 +14,15 @@ def refuse_large_bodies():
         abort(413)
 
 
+def refuse_nul_characters():
+    """400 for a NUL character in the query or a form: no text column can store one."""
+    values = request.args.values()
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values = [*values, *request.form.values()]
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
 def init_app(app) -> None:
     """Trust exactly TRUSTED_PROXY_HOPS proxies for the client address and scheme; cap bodies."""
     hops = app.config.get("TRUSTED_PROXY_HOPS", 0)
@@ -22,3 +31,4 @@ def init_app(app) -> None:
         # client's to forge, so request.remote_addr becomes the entry our outermost proxy saw.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.before_request(refuse_large_bodies)
+    app.before_request(refuse_nul_characters)
