@@ -75,13 +75,13 @@ def test_cookie_carries_only_a_random_session_id(client, auth, db):
 
 def test_sign_in_replaces_a_session_id_planted_before_it(app, client, auth, db):
     victim = make_user("DOCTOR")
-    planted = AuthActions(attacker := app.test_client()).login("DOCTOR")
-    assert planted
+    planted = "attacker-chosen-session-id-0123456789abcdef"
     with client.session_transaction() as session:
-        session["_user_id"] = attacker.get_cookie("session").value  # junk from the attacker
+        session["_user_id"] = planted
     auth.login(victim)
     with client.session_transaction() as session:
         mine = session["_user_id"]
+    assert mine != planted
     auth.logout()
     auth.login(victim)
     with client.session_transaction() as session:
@@ -195,7 +195,10 @@ def test_own_sessions_page_lists_and_ends_sessions(app, client, auth, db):
     assert page.text.count('<tr id="session-') == 2
     assert page.text.count("this session") == 1
     current, other = sorted(sessions_of(db, user), key=lambda r: r.id)
-    assert f'id="session-{other.id}"' in page.text
+    row_of = {
+        r.id: page.text.split(f'id="session-{r.id}"')[1].split("</tr>")[0] for r in (current, other)
+    }
+    assert "this session" in row_of[current.id] and "this session" not in row_of[other.id]
     response = auth.post(f"/account/sessions/{other.id}/end", {}, token_page="/account/sessions")
     assert response.status_code == 302
     assert_refused(elsewhere, "/patients", "ended from your sessions page")
