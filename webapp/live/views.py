@@ -15,7 +15,7 @@ from webapp.live.messages import RESYNC
 from webapp.live.socket_response import websocket_response
 from webapp.live.state import live_state
 from webapp.models.permissions import PATIENTS_READ
-from webapp.services.accounts.sessions import end_reason_now, find_session
+from webapp.services.accounts.sessions import end_reason_now, end_session, find_session
 from webapp.services.audit.events import record_event
 from webapp.web.http import is_websocket_upgrade
 
@@ -39,6 +39,9 @@ def why_refused(session_token: str) -> str | None:
         reason = end_reason_now(row)
         if reason is None and not row.user.has_permission(PATIENTS_READ):
             reason = "role_changed"
+        if reason is not None and row is not None and row.ended_at is None:
+            end_session(row, reason)  # idle or too old: recorded as the HTTP guard would
+            record_event("session.ended", actor=row.user, details={"reason": reason})
         return reason
     finally:
         db.session.remove()  # never keep a pooled connection for the life of a socket
