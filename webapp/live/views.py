@@ -12,7 +12,7 @@ from webapp.auth.decorators import permission_required
 from webapp.extensions import db
 from webapp.live import bp
 from webapp.live.messages import RESYNC
-from webapp.live.socket_response import websocket_response
+from webapp.live.socket_response import end_cleanly, websocket_response
 from webapp.live.state import live_state
 from webapp.models.permissions import PATIENTS_READ
 from webapp.services.accounts.sessions import end_reason_now, end_session, find_session
@@ -77,8 +77,10 @@ def costs_socket():
         pass
     finally:
         state.hub.unsubscribe(subscription)
-        with contextlib.suppress(ConnectionClosed):
-            ws.close()
+        if ws.connected:
+            with contextlib.suppress(ConnectionClosed):
+                ws.close()
+        end_cleanly(ws)
     return websocket_response(ws)
 
 
