@@ -32,7 +32,7 @@ def same_origin() -> bool:
 def why_refused(session_token: str) -> str | None:
     """Why the socket must close (its session ended, idled out or aged out), or None.
 
-    Only reads the session: receiving pushes is not activity, so last_seen is left alone.
+    Never writes last_seen: receiving pushes is not activity.
     """
     try:
         row = find_session(session_token)
