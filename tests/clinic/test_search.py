@@ -130,7 +130,7 @@ def test_htmx_request_gets_only_the_results(doctor, people):
 
 
 def test_every_search_is_audited(doctor, people, db):
-    doctor.get("/patients?name=Jerónimo&dob=1971-02-03", headers={"X-Forwarded-For": "10.1.2.3"})
+    doctor.get("/patients?name=Jerónimo&dob=1971-02-03", environ_base={"REMOTE_ADDR": "10.1.2.3"})
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "patients.search")
     ).one()
