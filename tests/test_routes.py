@@ -6,7 +6,7 @@ A route added without a guard from webapp.auth.decorators fails here.
 import pytest
 from werkzeug.routing import IntegerConverter, Rule
 
-from tests.support.auth import AuthActions
+from tests.support.auth import AuthActions, open_session_for
 from tests.support.factories import make_user
 from tests.support.settings import app_settings
 from webapp import create_app
@@ -37,9 +37,7 @@ def request_as(app, rule: Rule, role: str, accept: str = "text/html"):
     client = app.test_client()
     if role != "anonymous":
         user = make_user(role)
-        with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
+        open_session_for(client, user)
     method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"OPTIONS", "HEAD"})[0]
     return client.open(build_path(rule), method=method, headers={"Accept": accept})
 

@@ -43,7 +43,8 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     login_manager.init_app(app)
-    login_manager.session_protection = "basic"
+    # The server-side session (auth/session_guard.py) replaces Flask-Login's address/agent hash.
+    login_manager.session_protection = None
     cache.init_app(app)
     csrf.init_app(app)
     sock.init_app(app)
@@ -53,8 +54,9 @@ def register_blueprints(app: Flask) -> None:
     """Mount one blueprint per audience."""
     from webapp import admin, auth, clinic, hooks, live
     from webapp.core import views
-    from webapp.web import security
+    from webapp.web import limits, security
 
+    limits.init_app(app)
     auth.init_app(app)
     security.init_app(app)
     hooks.init_app(app)

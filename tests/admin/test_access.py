@@ -25,6 +25,7 @@ ADMIN_POSTS = [
     "/admin/users/1/reactivate",
     "/admin/users/1/unlock",
     "/admin/users/1/reset-password",
+    "/admin/users/1/end-sessions",
     "/admin/runs",
     "/admin/sources",
     "/admin/sources/1",

@@ -103,15 +103,17 @@ def test_deactivate_ends_the_session_on_the_next_request(app, client, auth, admi
     assert "deactivated" in client.get(edit_url(doctor)).text
 
 
-def test_session_is_current_follows_deactivation(client, auth, admin, db):
-    from webapp.services.accounts.changes import session_is_current
+def test_deactivation_ends_the_users_server_side_sessions(client, auth, admin, db):
+    from webapp.services.accounts.sessions import end_reason_now, open_session
 
     doctor = make_user("DOCTOR")
-    token = doctor.session_token
-    assert session_is_current(doctor.id, token)
+    row, _ = open_session(doctor, "127.0.0.1", "test")
+    db.session.commit()
+    assert end_reason_now(row) is None
     act(auth, doctor, "deactivate")
-    assert not session_is_current(doctor.id, token)
-    assert not session_is_current(doctor.id, reload(doctor).session_token)
+    db.session.refresh(row)
+    assert row.ended_at is not None and row.end_reason == "deactivated"
+    assert end_reason_now(row) == "deactivated"
 
 
 def test_aiphas_cannot_deactivate_themself(client, auth, admin, db):

@@ -110,7 +110,7 @@ def test_cost_table_and_chart_sum_to_the_records(doctor, patient, db, recompute)
 
 
 def test_every_chart_view_is_audited(doctor, patient, db):
-    doctor.get(f"/patients/{patient.id}?kind=encounter", headers={"X-Forwarded-For": "10.9.8.7"})
+    doctor.get(f"/patients/{patient.id}?kind=encounter", environ_base={"REMOTE_ADDR": "10.9.8.7"})
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "patients.chart_view")
     ).one()

@@ -132,7 +132,7 @@ def test_htmx_request_gets_only_the_results(doctor, people):
 
 
 def test_every_search_is_audited(doctor, people, db):
-    search(doctor, name="Jerónimo", dob="1971-02-03", headers={"X-Forwarded-For": "10.1.2.3"})
+    search(doctor, name="Jerónimo", dob="1971-02-03", environ={"REMOTE_ADDR": "10.1.2.3"})
     # The page the form came from (GET) is one search, the POST the other.
     page_view, event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "patients.search").order_by(AuditEvent.id)

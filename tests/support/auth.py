@@ -36,3 +36,16 @@ class AuthActions:
     def token(self, url="/login"):
         """A CSRF token valid for this client's session."""
         return csrf_token(self._client.get(url, follow_redirects=True).get_data(as_text=True))
+
+
+def open_session_for(client, user) -> str:
+    """Give a test client a server-side session of the user without the sign-in form."""
+    from webapp.extensions import db
+    from webapp.services.accounts.sessions import open_session
+
+    _, token = open_session(user, "127.0.0.1", "test client")
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = token
+        session["_fresh"] = True
+    return token

@@ -13,7 +13,12 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
-def search_patients(client, headers=None, **fields):
+def search_patients(client, headers=None, environ=None, **fields):
     """POST the patient search form as the page does (HTMX sends the token as X-CSRFToken)."""
-    token = csrf_token(client.get("/patients").get_data(as_text=True))
-    return client.post("/patients", data=fields, headers={"X-CSRFToken": token, **(headers or {})})
+    token = csrf_token(client.get("/patients", environ_base=environ).get_data(as_text=True))
+    return client.post(
+        "/patients",
+        data=fields,
+        headers={"X-CSRFToken": token, **(headers or {})},
+        environ_base=environ,
+    )

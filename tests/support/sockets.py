@@ -9,8 +9,8 @@ from tests.support.factories import PASSWORD
 from tests.support.pages import csrf_token
 
 
-def session_cookie(server, user) -> str:
-    """Sign in through the form; return the Cookie header value."""
+def signed_in_http(server, user) -> requests.Session:
+    """An HTTP session signed in through the form, as a browser tab would be."""
     http = requests.Session()
     token = csrf_token(http.get(f"{server.url}/login").text)
     response = http.post(
@@ -19,7 +19,17 @@ def session_cookie(server, user) -> str:
         allow_redirects=False,
     )
     assert response.status_code == 302, response.text
+    return http
+
+
+def cookie_header(http: requests.Session) -> str:
+    """The Cookie header value an HTTP session would send."""
     return "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+
+
+def session_cookie(server, user) -> str:
+    """Sign in through the form; return the Cookie header value."""
+    return cookie_header(signed_in_http(server, user))
 
 
 def ws_url(server, query: str = "") -> str:
@@ -27,10 +37,14 @@ def ws_url(server, query: str = "") -> str:
     return server.url.replace("http://", "ws://") + "/ws/costs" + query
 
 
-def connect(server, user=None, origin: str | None = "same", query: str = "") -> Client:
-    """A WebSocket to /ws/costs as the user (or anonymous) with the given Origin."""
+def connect(
+    server, user=None, origin: str | None = "same", query: str = "", cookie: str | None = None
+) -> Client:
+    """A WebSocket to /ws/costs as the user (or anonymous, or the given cookie) from Origin."""
     headers = {}
-    if user is not None:
+    if cookie is not None:
+        headers["Cookie"] = cookie
+    elif user is not None:
         headers["Cookie"] = session_cookie(server, user)
     if origin == "same":
         # simple-websocket's Host header carries no port; a browser's Origin matches its Host.

@@ -128,6 +128,13 @@ def unlock_user(user_id: int):
     return _run_action(user_id, accounts.unlock_account, "{email} is unlocked.")
 
 
+@bp.route("/users/<int:user_id>/end-sessions", methods=["POST"])
+@permission_required(USERS_MANAGE)
+def end_user_sessions(user_id: int):
+    """End every session and open live page of an account (audited)."""
+    return _run_action(user_id, accounts.end_user_sessions, "Every session of {email} has ended.")
+
+
 @bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
 @permission_required(USERS_MANAGE)
 def reset_user_password(user_id: int):

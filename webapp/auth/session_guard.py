@@ -1,14 +1,17 @@
-"""Per-request session rules: identity loading, idle expiry and forced password change."""
+"""Per-request session rules: the server-side session behind the cookie, and forced password change.
 
-import time
+The signed cookie holds only a random session id (Flask-Login's `_user_id` slot carries it); every
+request resolves it against `user_session` and refuses it once ended, idle or too old.
+"""
 
-from flask import current_app, flash, jsonify, redirect, request, session, url_for
-from flask_login import current_user, logout_user
+from flask import flash, g, jsonify, redirect, request, session, url_for
+from flask_login import current_user, login_user
 
-from webapp.extensions import db, login_manager
-from webapp.models import User
+from webapp.extensions import login_manager
+from webapp.models import User, UserSession
+from webapp.services.accounts import sessions
 from webapp.services.audit.events import record_event
-from webapp.web.http import wants_json
+from webapp.web.http import client_address, wants_json
 
 # Endpoints a user who must change their password may still reach.
 PASSWORD_CHANGE_ALLOWED = {
@@ -21,37 +24,72 @@ PASSWORD_CHANGE_ALLOWED = {
 
 
 @login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    """Resolve "id:token"; a rotated token or a deactivated account ends the session."""
-    user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit():
+def load_user(token: str) -> User | None:
+    """Resolve the cookie's session id; an ended, idle or too old session signs nobody in."""
+    row = sessions.find_session(token)
+    reason = sessions.end_reason_now(row)
+    if reason is not None:
+        g.session_end_reason = reason
+        if row is not None and row.ended_at is None:
+            sessions.end_session(row, reason)
+            g.expired_session = row  # audited by enforce_session, outside the user lookup
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_token != token:
-        return None
-    return user
+    g.user_session = row
+    sessions.touch(row)
+    return row.user
+
+
+def current_session() -> UserSession | None:
+    """The server-side session of this request's signed-in user, if any."""
+    return g.get("user_session") if current_user.is_authenticated else None
+
+
+def mark_second_factor(row: UserSession | None = None) -> None:
+    """Record that the current (or given) session passed the second factor; caller commits."""
+    sessions.mark_second_factor(row or current_session())
+
+
+def second_factor_passed(row: UserSession | None = None) -> bool:
+    """True when the current (or given) session passed the second factor."""
+    return sessions.second_factor_passed(row or current_session())
+
+
+def start_session(user: User) -> UserSession:
+    """Sign the user in with a new session id (never one set before sign-in); caller commits."""
+    session.clear()
+    row, token = sessions.open_session(user, client_address(), request.user_agent.string)
+    login_user(user)
+    session.pop("_id", None)  # Flask-Login's address/agent hash: the server row holds both.
+    session["_user_id"] = token
+    session.permanent = True
+    g.user_session = row
+    return row
 
 
 @login_manager.unauthorized_handler
 def unauthorized():
     """JSON callers get 401; people are sent to sign in and brought back afterwards."""
+    reason = g.get("session_end_reason")
     if wants_json():
-        return jsonify(error="authentication required"), 401
+        return jsonify(error="authentication required", reason=reason), 401
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def expire_idle_session():
-    """Sign out a user whose last request is older than the idle timeout."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
+def enforce_session():
+    """Resolve the session first; when it has ended, drop the cookie's id and say why."""
+    if request.endpoint == "static" or "_user_id" not in session:
         return None
-    now = int(time.time())
-    last_seen = session.get("last_seen", now)
-    if now - last_seen > current_app.config["IDLE_TIMEOUT"].total_seconds():
-        logout_user()
-        session.clear()
-        flash("Your session expired after 30 minutes without activity. Please sign in again.")
+    if current_user.is_authenticated:
         return None
-    session["last_seen"] = now
+    reason = g.get("session_end_reason", "signed_out")
+    expired = g.get("expired_session")
+    if expired is not None:
+        record_event(
+            "session.ended", actor=expired.user, details={"reason": reason, "automatic": True}
+        )
+    session.clear()
+    if not wants_json():
+        flash(sessions.END_REASONS.get(reason, sessions.END_REASONS["signed_out"]))
     return None
 
 
@@ -70,5 +108,5 @@ def require_password_change():
 
 def init_app(app):
     """Register the per-request rules in the order they must run."""
-    app.before_request(expire_idle_session)
+    app.before_request(enforce_session)
     app.before_request(require_password_change)

@@ -1,16 +1,16 @@
 """Sign in, sign out and change password."""
 
-import time
-
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from webapp.auth import bp
 from webapp.auth.decorators import public, signed_in
 from webapp.auth.forms import ChangePasswordForm, LoginForm
 from webapp.auth.login_flow import attempt_login
+from webapp.auth.session_guard import current_session, start_session
 from webapp.extensions import db
 from webapp.models.permissions import LANDING_ENDPOINTS
+from webapp.services.accounts.sessions import END_REASONS, end_session, end_sessions
 from webapp.services.audit.events import record_event
 from webapp.web.http import is_safe_next
 
@@ -21,14 +21,6 @@ def landing_url(user) -> str:
         if user.has_permission(permission):
             return url_for(endpoint)
     return url_for("auth.change_password")
-
-
-def start_session(user) -> None:
-    """Sign the user in with a fresh, idle-limited session."""
-    session.clear()
-    login_user(user)
-    session.permanent = True
-    session["last_seen"] = int(time.time())
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -50,13 +42,16 @@ def login():
             return redirect(next_url if is_safe_next(next_url) else landing_url(result.user))
         db.session.commit()
         error = result.error
-    return render_template("auth/login.html", form=form, error=error)
+    # A live page sent here after its session ended says why (a fixed text, never the input).
+    notice = END_REASONS.get(request.args.get("ended", ""))
+    return render_template("auth/login.html", form=form, error=error, notice=notice)
 
 
 @bp.route("/logout", methods=["POST"])
 @signed_in
 def logout():
-    """End the session."""
+    """End the session, server-side: the cookie is worthless from now on, wherever it is."""
+    end_session(current_session(), "signed_out")
     record_event("logout")
     logout_user()
     session.clear()
@@ -76,10 +71,14 @@ def change_password():
             user = current_user._get_current_object()
             user.set_password(form.new_password.data)
             user.must_change_password = False
-            user.rotate_session_token()
-            record_event("password.changed", target_user_id=user.id, commit=False)
+            ended = end_sessions(user, "password_changed", except_current=current_session())
+            record_event(
+                "password.changed",
+                target_user_id=user.id,
+                details={"other_sessions_ended": ended},
+                commit=False,
+            )
             db.session.commit()
-            start_session(user)
             flash("Your password has been changed.")
             return redirect(landing_url(user))
     return render_template("auth/change_password.html", form=form)

@@ -5,7 +5,7 @@ import queue
 import time
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, request
+from flask import abort, current_app, request, session
 from flask_login import current_user
 from simple_websocket import ConnectionClosed, Server
 
@@ -13,11 +13,10 @@ from webapp.auth.decorators import permission_required
 from webapp.extensions import db
 from webapp.live import bp
 from webapp.live.messages import RESYNC
-from webapp.live.socket_response import websocket_response
+from webapp.live.socket_response import end_cleanly, websocket_response
 from webapp.live.state import live_state
-from webapp.models import User
 from webapp.models.permissions import PATIENTS_READ
-from webapp.services.accounts.changes import session_is_current
+from webapp.services.accounts.sessions import end_reason_now, end_session, find_session
 from webapp.services.audit.events import record_event
 from webapp.services.patients.scope import Scope, scope_of
 from webapp.web.http import is_websocket_upgrade
@@ -32,13 +31,21 @@ def same_origin() -> bool:
     return bool(origin) and urlsplit(origin).netloc.lower() == request.host.lower()
 
 
-def current_scope(user_id: int, session_token: str) -> Scope | None:
-    """The socket's doctor's scope (hospital, grants) while the session and role still hold."""
+def check_viewer(session_token: str) -> tuple[str | None, Scope | None]:
+    """Why the socket must close (session ended, idled or aged out, role changed), or None and
+    the doctor's current scope (hospital, grants).
+
+    Never writes last_seen: receiving pushes is not activity.
+    """
     try:
-        if not session_is_current(user_id, session_token):
-            return None
-        user = db.session.get(User, user_id)
-        return scope_of(user) if user.has_permission(PATIENTS_READ) else None
+        row = find_session(session_token)
+        reason = end_reason_now(row)
+        if reason is None and not row.user.has_permission(PATIENTS_READ):
+            reason = "role_changed"
+        if reason is not None and row is not None and row.ended_at is None:
+            end_session(row, reason)  # idle or too old: recorded as the HTTP guard would
+            record_event("session.ended", actor=row.user, details={"reason": reason})
+        return reason, None if reason else scope_of(row.user)
     finally:
         db.session.remove()  # never keep a pooled connection for the life of a socket
 
@@ -56,7 +63,7 @@ def costs_socket():
         record_event("ws.refused", details={"reason": "cross-origin", "origin": request.origin})
         abort(403)
     patient_id = request.args.get("patient", type=int)
-    user_id, token = current_user.id, current_user.session_token
+    token = session["_user_id"]  # the server-side session id the guard just accepted
     scope = scope_of(current_user)
     db.session.remove()
     config = current_app.config
@@ -69,22 +76,22 @@ def costs_socket():
         state.hub.unsubscribe(subscription)
         raise
     try:
-        _stream(
-            ws, subscription, patient_id, (user_id, token, scope), config["LIVE_RECHECK_SECONDS"]
-        )
+        _stream(ws, subscription, patient_id, (token, scope), config["LIVE_RECHECK_SECONDS"])
     except ConnectionClosed:
         pass
     finally:
         state.hub.unsubscribe(subscription)
-        with contextlib.suppress(ConnectionClosed):
-            ws.close()
+        if ws.connected:
+            with contextlib.suppress(ConnectionClosed):
+                ws.close()
+        end_cleanly(ws)
     return websocket_response(ws)
 
 
 def _stream(ws, subscription, patient_id, viewer, recheck_seconds) -> None:
     # The scope is refreshed with the session check, so a new grant or an expired one applies
     # within `recheck_seconds`, without a query per push.
-    user_id, token, scope = viewer
+    token, scope = viewer
     next_check = time.monotonic() + recheck_seconds
     while ws.connected:
         try:
@@ -103,8 +110,8 @@ def _stream(ws, subscription, patient_id, viewer, recheck_seconds) -> None:
         while ws.receive(timeout=0) is not None:
             pass  # nothing is expected from the client; don't let it pile up
         if time.monotonic() >= next_check:
-            scope = current_scope(user_id, token)
-            if scope is None:
-                ws.close(POLICY_VIOLATION, "signed out")
+            reason, scope = check_viewer(token)
+            if reason:
+                ws.close(POLICY_VIOLATION, reason)  # live.js sends the page to /login?ended=
                 return
             next_check = time.monotonic() + recheck_seconds

@@ -8,6 +8,7 @@ from webapp.models.patient import Patient, PatientIdentifier
 from webapp.models.pipeline_run import PipelineRun
 from webapp.models.record import RECORD_KINDS, MedicalRecord, PatientCost
 from webapp.models.user import Permission, Role, User, role_permission
+from webapp.models.user_session import UserSession
 
 __all__ = [
     "RECORD_KINDS",
@@ -28,5 +29,6 @@ __all__ = [
     "SourceSystem",
     "StorageEvent",
     "User",
+    "UserSession",
     "role_permission",
 ]

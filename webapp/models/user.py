@@ -1,6 +1,5 @@
 """Users, their roles and the permissions a role grants."""
 
-import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -64,16 +63,10 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Rotated on password change and deactivation so every existing session stops working.
-    session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     role: Mapped[Role] = relationship(lazy="joined")
     organization: Mapped["Organization | None"] = relationship(lazy="joined")  # noqa: F821
-
-    def get_id(self) -> str:
-        """Session identity: the id plus a token that rotates when access must end."""
-        return f"{self.id}:{self.session_token}"
 
     @property
     def is_active(self) -> bool:
@@ -87,10 +80,6 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         """Compare a password against the stored hash."""
         return check_password_hash(self.password_hash, password)
-
-    def rotate_session_token(self) -> None:
-        """End every session of this user on their next request."""
-        self.session_token = secrets.token_hex(16)
 
     def is_locked(self, now: datetime | None = None) -> bool:
         """True while a lockout is in force."""

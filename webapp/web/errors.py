@@ -6,12 +6,14 @@ from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db
 from webapp.web.http import wants_json
+from webapp.web.request_id import current as request_id
 
 FRIENDLY = {
     400: "The request could not be understood.",
     403: "You do not have permission to open this page.",
     404: "There is nothing at this address.",
     405: "This address does not accept that kind of request.",
+    413: "The request is too large.",
     500: "Something went wrong on our side. The team has been told.",
 }
 
@@ -19,8 +21,9 @@ FRIENDLY = {
 def render_error(code: int, message: str):
     """One error response, negotiated between HTML and JSON."""
     if wants_json():
-        return jsonify(error=message, status=code), code
-    return render_template("errors/error.html", code=code, message=message), code
+        return jsonify(error=message, status=code, request_id=request_id()), code
+    page = render_template("errors/error.html", code=code, message=message, request_id=request_id())
+    return page, code
 
 
 def handle_http_error(error: HTTPException):
@@ -34,9 +37,9 @@ def handle_csrf_error(error: CSRFError):
 
 
 def handle_unexpected(error: Exception):
-    """An uncaught exception: undo the transaction, log the traceback and answer 500."""
+    """An uncaught exception: log it with its traceback and request id, answer 500."""
+    current_app.logger.error("unhandled error, request id %s", request_id(), exc_info=error)
     db.session.rollback()
-    current_app.logger.error("unhandled %s", type(error).__name__, exc_info=error)
     return render_error(500, FRIENDLY[500])
 
 

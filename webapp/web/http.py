@@ -1,10 +1,13 @@
 """Small request helpers shared by guards and error handlers."""
 
-from urllib.parse import urlsplit
+import re
+from urllib.parse import unquote, urlsplit
 
 from flask import request
 
 JSON_PATH_PREFIXES = ("/hooks/", "/api/")
+# Control characters (CR/LF split headers; browsers drop tab/newline, turning "/\t/x" into "//x").
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def wants_json() -> bool:
@@ -24,16 +27,25 @@ def is_websocket_upgrade() -> bool:
 
 
 def is_safe_next(target: str | None) -> bool:
-    """Accept only same-site relative paths as a post-login redirect target."""
-    if not target or not target.startswith("/") or target.startswith("//"):
+    """Accept only same-site relative paths as a post-login redirect target.
+
+    Checked as given and once or twice percent-decoded, so encoded `//`, backslashes and
+    CR/LF are refused too.
+    """
+    if not target or len(target) > 2000:
         return False
-    parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc and "\\" not in target
+    decoded = unquote(unquote(target))
+    for candidate in (target, decoded):
+        if not candidate.startswith("/") or candidate.startswith("//"):
+            return False
+        if "\\" in candidate or _CONTROL.search(candidate):
+            return False
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return False
+    return True
 
 
 def client_address() -> str | None:
-    """The caller's address (Cloud Run puts the client first in X-Forwarded-For)."""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if forwarded:
-        return forwarded.split(",")[0].strip()[:64]
-    return request.remote_addr
+    """The caller's address; ProxyFix has already taken it from the trusted proxies' hops."""
+    return (request.remote_addr or "")[:64] or None

@@ -10,6 +10,7 @@ from webapp.extensions import db
 from webapp.models import Organization, Role, User
 from webapp.models.permissions import AIPHAS, DOCTOR
 from webapp.services.accounts.passwords import password_problems, temporary_password
+from webapp.services.accounts.sessions import end_sessions
 from webapp.services.audit.events import record_event
 
 DUPLICATE_EMAIL = "Another account already uses this email address."
@@ -46,12 +47,6 @@ def email_taken(email: str, exclude_id: int | None = None) -> bool:
     if exclude_id is not None:
         stmt = stmt.where(User.id != exclude_id)
     return db.session.scalar(stmt.limit(1)) is not None
-
-
-def session_is_current(user_id: int, session_token: str) -> bool:
-    """Whether a session (or an open WebSocket) of this user may go on: active, token unrotated."""
-    user = db.session.get(User, user_id, populate_existing=True)
-    return user is not None and user.active and user.session_token == session_token
 
 
 def _active_aiphas_ids() -> list[int]:
@@ -144,7 +139,7 @@ def update_account(user: User, details: AccountDetails, actor: User) -> dict:
     if changes:
         if "role" in changes:
             # New permissions take effect through a fresh sign-in, not a stale session.
-            user.rotate_session_token()
+            end_sessions(user, "role_changed")
         record_event(
             "user.updated", target_user_id=user.id, details={"changes": changes}, commit=False
         )
@@ -158,7 +153,7 @@ def deactivate_account(user: User, actor: User) -> None:
         raise AccountError("This account is already deactivated.")
     _check_keeps_an_aiphas(user, actor, "deactivate")
     user.active = False
-    user.rotate_session_token()
+    end_sessions(user, "deactivated")
     record_event("user.deactivated", target_user_id=user.id, details={"active": [True, False]})
 
 
@@ -191,10 +186,17 @@ def reset_password(user: User, actor: User | None = None) -> str:
     user.must_change_password = True
     user.locked_until = None
     user.failed_login_count = 0
-    user.rotate_session_token()
+    end_sessions(user, "password_reset")
     record_event(
         "user.password_reset",
         target_user_id=user.id,
         details={"must_change_password": True, "unlocked": was_locked},
     )
     return password
+
+
+def end_user_sessions(user: User) -> int:
+    """End every session (and open socket) of the user at an administrator's request."""
+    ended = end_sessions(user, "ended_by_admin")
+    record_event("user.sessions_ended", target_user_id=user.id, details={"sessions": ended})
+    return ended

@@ -43,7 +43,7 @@ class UserQuery:
         role = args.get("role", "")
         status = args.get("status", "")
         return cls(
-            q=args.get("q", "").strip()[:200],
+            q=args.get("q", "").replace("\x00", "").strip()[:200],  # NUL: no text column holds one
             role=role if role in role_names else "",
             status=status if status in STATUSES else "",
             sort=sort,

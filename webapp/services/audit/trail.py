@@ -39,6 +39,8 @@ KNOWN_ACTIONS = (
     "user.reactivated",
     "user.unlocked",
     "user.password_reset",
+    "user.sessions_ended",
+    "session.ended",
     "audit.exported",
     "audit.viewed",
     "run.viewed",

@@ -1,0 +1,135 @@
+"""Server-side sessions: open, check, touch and end them (the cookie carries only the id)."""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from webapp.common.clock import as_utc, utcnow
+from webapp.extensions import db
+from webapp.models import User, UserSession
+
+# Why a session ended, as stored in end_reason and told to the user on the sign-in page.
+END_REASONS = {
+    "signed_out": "You signed out.",
+    "idle": "You were signed out after a period without activity.",
+    "max_age": "Your session reached its maximum length. Please sign in again.",
+    "password_changed": "Your password was changed, which ends your other sessions.",
+    "password_reset": "Your password was reset by an administrator.",
+    "deactivated": "This account has been deactivated.",
+    "role_changed": "Your role changed. Please sign in again.",
+    "ended_by_user": "This session was ended from your sessions page.",
+    "ended_by_admin": "An administrator ended your sessions.",
+    "mfa_reset": "Your second factor was reset by an administrator.",
+}
+# A session's last_seen_at is written at most this often (and at most every quarter idle limit).
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex of a session id, the only form stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(user: User, address: str | None, agent: str | None) -> tuple[UserSession, str]:
+    """Record a new session for the user; returns it and the random id for the cookie."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = UserSession(
+        token_hash=hash_token(token),
+        user=user,
+        created_at=now,
+        last_seen_at=now,
+        client_address=(address or "")[:64] or None,
+        user_agent=(agent or "")[:255] or None,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row, token
+
+
+def find_session(token: str | None) -> UserSession | None:
+    """The session a cookie's id names, ended or not (None for an unknown or empty id)."""
+    if not token or not isinstance(token, str) or len(token) > 128:
+        return None
+    return db.session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))
+
+
+def limits() -> tuple[timedelta, timedelta]:
+    """The idle limit and the maximum age configured for this app."""
+    return current_app.config["IDLE_TIMEOUT"], current_app.config["SESSION_MAX_AGE"]
+
+
+def deadline(row: UserSession) -> datetime:
+    """When the session ends by itself: idle limit or maximum age, whichever comes first."""
+    idle, max_age = limits()
+    return min(as_utc(row.last_seen_at) + idle, as_utc(row.created_at) + max_age)
+
+
+def end_reason_now(row: UserSession | None, now: datetime | None = None) -> str | None:
+    """Why the session can no longer be used, or None while it can."""
+    if row is None:
+        return "signed_out"
+    if row.ended_at is not None:
+        return row.end_reason or "signed_out"
+    if not row.user.active:
+        return "deactivated"
+    now = now or utcnow()
+    idle, max_age = limits()
+    if now - as_utc(row.created_at) > max_age:
+        return "max_age"
+    if now - as_utc(row.last_seen_at) > idle:
+        return "idle"
+    return None
+
+
+def touch(row: UserSession, now: datetime | None = None) -> None:
+    """Note activity, writing last_seen_at only when the stored value is stale enough."""
+    now = now or utcnow()
+    interval = min(TOUCH_INTERVAL, limits()[0] / 4)
+    if now - as_utc(row.last_seen_at) >= interval:
+        row.last_seen_at = now
+        db.session.commit()
+
+
+def end_session(row: UserSession, reason: str) -> None:
+    """End one session (a no-op if it already ended); the caller commits."""
+    if row.ended_at is None:
+        row.ended_at = utcnow()
+        row.end_reason = reason
+
+
+def end_sessions(user: User, reason: str, except_current: UserSession | None = None) -> int:
+    """End every open session of the user but `except_current`; returns how many ended."""
+    stmt = (
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason)
+        .execution_options(synchronize_session="fetch")
+    )
+    if except_current is not None:
+        stmt = stmt.where(UserSession.id != except_current.id)
+    return db.session.execute(stmt).rowcount
+
+
+def sessions_of(user: User, limit: int = 50) -> list[UserSession]:
+    """The user's sessions, open ones first, newest first."""
+    stmt = (
+        select(UserSession)
+        .where(UserSession.user_id == user.id)
+        .order_by(UserSession.ended_at.is_not(None), UserSession.created_at.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def mark_second_factor(row: UserSession) -> None:
+    """Record that this session passed the second factor (the MFA step calls this)."""
+    row.second_factor_at = utcnow()
+
+
+def second_factor_passed(row: UserSession | None) -> bool:
+    """True when this session passed the second factor."""
+    return row is not None and row.second_factor_at is not None
