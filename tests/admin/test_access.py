@@ -21,6 +21,7 @@ ADMIN_POSTS = [
     "/admin/users/1/reactivate",
     "/admin/users/1/unlock",
     "/admin/users/1/reset-password",
+    "/admin/users/1/reset-mfa",
     "/admin/runs",
 ]
 

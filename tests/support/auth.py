@@ -2,6 +2,7 @@
 
 from tests.support import factories
 from tests.support.pages import csrf_token
+from tests.support.second_factor import fresh_code, secret_on_page
 
 
 class AuthActions:
@@ -11,16 +12,26 @@ class AuthActions:
         self._client = client
 
     def login(self, role_or_user="DOCTOR", password=factories.PASSWORD, follow=False):
-        """Sign in as a new user of the role (or as the given user); returns the user."""
+        """Sign in as a new user of the role (or as the given user); returns the user.
+
+        A second factor the app asks for is completed as a person would: the code step with
+        the enrolled secret, or enrolment with the secret the page shows.
+        """
         user = role_or_user
         if isinstance(role_or_user, str):
             user = factories.make_user(role_or_user, password=password)
-        self.post(
-            "/login",
-            {"email": user.email, "password": password},
-            follow=follow,
-            token_page="/login",
+        response = self.post(
+            "/login", {"email": user.email, "password": password}, token_page="/login"
         )
+        location = response.headers.get("Location", "")
+        if "/login/code" in location:
+            response = self.post(location, {"code": fresh_code(user)})
+        elif "/account/mfa" in location:
+            secret = secret_on_page(self._client.get(location).get_data(as_text=True))
+            self.post(location, {"code": fresh_code(user, secret)})
+            response = self._client.get("/")
+        if follow and response.status_code in (301, 302, 303):
+            self._client.get(response.headers["Location"], follow_redirects=True)
         return user
 
     def logout(self):

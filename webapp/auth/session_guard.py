@@ -64,5 +64,9 @@ def require_password_change():
 
 def init_app(app):
     """Register the per-request rules in the order they must run."""
+    from webapp.auth.second_factor import require_second_factor
+
     app.before_request(expire_idle_session)
+    # The second factor comes first: a temporary password is changed only after it.
+    app.before_request(require_second_factor)
     app.before_request(require_password_change)

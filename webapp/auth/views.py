@@ -9,8 +9,14 @@ from webapp.auth import bp
 from webapp.auth.decorators import public, signed_in
 from webapp.auth.forms import ChangePasswordForm, LoginForm
 from webapp.auth.login_flow import attempt_login
+from webapp.auth.second_factor import (
+    mark_second_factor_passed,
+    owed_endpoint,
+    second_factor_passed,
+)
 from webapp.extensions import db
 from webapp.models.permissions import LANDING_ENDPOINTS
+from webapp.services.accounts.session_end import end_sessions
 from webapp.services.audit.events import record_event
 from webapp.web.http import is_safe_next
 
@@ -45,6 +51,8 @@ def login():
             next_url = request.args.get("next")
             start_session(result.user)
             db.session.commit()
+            if owed := owed_endpoint(result.user):
+                return redirect(url_for(owed, next=next_url if is_safe_next(next_url) else None))
             if result.user.must_change_password:
                 return redirect(url_for("auth.change_password"))
             return redirect(next_url if is_safe_next(next_url) else landing_url(result.user))
@@ -68,18 +76,22 @@ def logout():
 @signed_in
 def change_password():
     """Let a user replace their password (forced after a reset)."""
-    form = ChangePasswordForm(current_user.email)
+    form = ChangePasswordForm(current_user.email, name=current_user.name)
     if form.validate_on_submit():
         if not current_user.check_password(form.current_password.data):
             form.current_password.errors.append("The current password is not correct.")
         else:
             user = current_user._get_current_object()
+            passed = second_factor_passed()
             user.set_password(form.new_password.data)
             user.must_change_password = False
-            user.rotate_session_token()
+            end_sessions(user, "password changed")
             record_event("password.changed", target_user_id=user.id, commit=False)
             db.session.commit()
             start_session(user)
+            if passed:
+                # The new session is the same person, who already passed the second factor.
+                mark_second_factor_passed()
             flash("Your password has been changed.")
             return redirect(landing_url(user))
     return render_template("auth/change_password.html", form=form)

@@ -6,6 +6,7 @@ from webapp.models.org import Hospital, Organization
 from webapp.models.patient import Patient, PatientIdentifier
 from webapp.models.pipeline_run import PipelineRun
 from webapp.models.record import RECORD_KINDS, MedicalRecord, PatientCost
+from webapp.models.second_factor import RecoveryCode, UnknownLogin
 from webapp.models.user import Permission, Role, User, role_permission
 
 __all__ = [
@@ -20,8 +21,10 @@ __all__ = [
     "PatientIdentifier",
     "Permission",
     "PipelineRun",
+    "RecoveryCode",
     "Role",
     "StorageEvent",
+    "UnknownLogin",
     "User",
     "role_permission",
 ]
