@@ -1,0 +1,31 @@
+"""A live server for the concurrent sign-in tests, and apps with low rate limits."""
+
+import secrets
+
+import pytest
+
+from tests.support.live_server import LiveServer
+from tests.support.settings import app_settings
+from webapp import create_app
+
+
+@pytest.fixture(scope="module")
+def server(database_url):
+    """The app on a loopback port, with threads answering requests in parallel."""
+    server = LiveServer(create_app(app_settings(database_url))).start()
+    yield server
+    server.stop()
+
+
+def limited_app(database_url, **overrides):
+    """An app with low sign-in limits and a limiter key prefix of its own."""
+    return create_app(
+        app_settings(
+            database_url,
+            LOGIN_RATE_LIMIT="5 per minute",
+            LOGIN_EMAIL_RATE_LIMIT="3 per minute",
+            HOOK_RATE_LIMIT="3 per minute",
+            RATELIMIT_KEY_PREFIX=f"aikey-test-limits-{secrets.token_hex(6)}",
+            **overrides,
+        )
+    )
