@@ -17,11 +17,15 @@ def server(database_url):
     server.stop()
 
 
-def limited_app(database_url, **overrides):
-    """An app with low sign-in limits and a limiter key prefix of its own."""
+def limited_app(settings, **overrides):
+    """An app with low sign-in limits and a limiter key prefix of its own.
+
+    It shares the suite's SECRET_KEY, so secrets the tests seal it can read.
+    """
     return create_app(
         app_settings(
-            database_url,
+            settings["SQLALCHEMY_DATABASE_URI"],
+            SECRET_KEY=settings["SECRET_KEY"],
             LOGIN_RATE_LIMIT="5 per minute",
             LOGIN_EMAIL_RATE_LIMIT="3 per minute",
             HOOK_RATE_LIMIT="3 per minute",

@@ -12,6 +12,7 @@ FRIENDLY = {
     403: "You do not have permission to open this page.",
     404: "There is nothing at this address.",
     405: "This address does not accept that kind of request.",
+    429: "Too many attempts in a short time. Wait a minute, then try again.",
     500: "Something went wrong on our side. The team has been told.",
 }
 

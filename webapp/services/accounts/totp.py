@@ -12,7 +12,7 @@ import time
 
 import pyotp
 import segno
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
@@ -47,9 +47,20 @@ def unseal(token: str) -> str:
     return _fernet().decrypt(token.encode()).decode()
 
 
+def _stored_secret(user: User) -> str | None:
+    if user.totp_secret is None:
+        return None
+    try:
+        return unseal(user.totp_secret)
+    except InvalidToken:
+        # Sealed under another SECRET_KEY: no code can match until an AIPHAS resets it.
+        current_app.logger.error("TOTP secret of user %s cannot be decrypted", user.id)
+        return None
+
+
 def pending_secret(user: User) -> str:
     """The secret being enrolled: kept across reloads of the page until it is confirmed."""
-    if user.totp_secret is None or user.has_second_factor:
+    if _stored_secret(user) is None or user.has_second_factor:
         user.totp_secret = seal(pyotp.random_base32())
         user.totp_enabled_at = None
         user.totp_last_step = None
@@ -87,9 +98,8 @@ def _matching_step(secret: str, code: str) -> int | None:
 
 def use_code(user: User, code: str) -> bool:
     """True once for a valid code: its time step is recorded so it cannot be used again."""
-    if user.totp_secret is None:
-        return False
-    step = _matching_step(unseal(user.totp_secret), code)
+    secret = _stored_secret(user)
+    step = _matching_step(secret, code) if secret else None
     if step is None:
         return False
     result = db.session.execute(
