@@ -22,14 +22,11 @@ def limited_app(settings, **overrides):
 
     It shares the suite's SECRET_KEY, so secrets the tests seal it can read.
     """
-    return create_app(
-        app_settings(
-            settings["SQLALCHEMY_DATABASE_URI"],
-            SECRET_KEY=settings["SECRET_KEY"],
-            LOGIN_RATE_LIMIT="5 per minute",
-            LOGIN_EMAIL_RATE_LIMIT="3 per minute",
-            HOOK_RATE_LIMIT="3 per minute",
-            RATELIMIT_KEY_PREFIX=f"aikey-test-limits-{secrets.token_hex(6)}",
-            **overrides,
-        )
-    )
+    limits = {
+        "SECRET_KEY": settings["SECRET_KEY"],
+        "LOGIN_RATE_LIMIT": "5 per minute",
+        "LOGIN_EMAIL_RATE_LIMIT": "3 per minute",
+        "HOOK_RATE_LIMIT": "3 per minute",
+        "RATELIMIT_KEY_PREFIX": f"aikey-test-limits-{secrets.token_hex(6)}",
+    }
+    return create_app(app_settings(settings["SQLALCHEMY_DATABASE_URI"], **{**limits, **overrides}))
