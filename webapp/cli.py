@@ -11,6 +11,7 @@ from webapp.extensions import db
 from webapp.models import Patient
 from webapp.services.demo.bulk_patients import add_patients
 from webapp.services.demo.exports import write_demo_exports
+from webapp.services.demo.second_factor import DemoCodeRefused, demo_code
 from webapp.services.demo.seeding import DEMO_USERS, seed_reference_data, seed_users
 from webapp.services.ingestion import runs as ingestion
 
@@ -32,6 +33,11 @@ def run_seed(patients: int | None, echo=click.echo) -> None:
     echo("Demo logins:")
     for _, email, role, _ in DEMO_USERS:
         echo(f"  {role:<7} {email}")
+    echo(
+        "AIPHAS accounts set up two-step sign-in at their first sign-in: scan the QR code with "
+        "any authenticator app, or type the key shown. Without one, `flask demo-code EMAIL` "
+        "prints the current code (local demo only, refused in production)."
+    )
 
 
 @click.command("seed")
@@ -105,8 +111,19 @@ def demo_exports_command() -> None:
     click.echo(f"Wrote {len(files)} demo export files under {current_app.config['STORAGE_URI']}")
 
 
+@click.command("demo-code")
+@click.argument("email")
+def demo_code_command(email: str) -> None:
+    """Print the current two-step sign-in code of a local demo account (never in production)."""
+    try:
+        click.echo(demo_code(email))
+    except DemoCodeRefused as refused:
+        raise click.ClickException(str(refused)) from refused
+
+
 def init_app(app):
     """Register the commands."""
     app.cli.add_command(seed_command)
     app.cli.add_command(ingest_command)
     app.cli.add_command(demo_exports_command)
+    app.cli.add_command(demo_code_command)

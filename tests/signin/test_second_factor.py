@@ -171,3 +171,20 @@ def test_the_setting_requires_it_of_every_doctor(settings, db):
     first = password_step(auth, doctor)
     assert first.headers["Location"].endswith("/account/mfa")
     assert "/account/mfa" in client.get("/patients").headers["Location"]
+
+
+def test_demo_code_gives_the_code_locally_and_never_in_production(
+    client, auth, runner, data_app, monkeypatch, db
+):
+    admin = make_user("AIPHAS", email="demo.aiphas@example.test")
+    password_step(auth, admin)
+    client.get("/account/mfa")  # the set-up page creates the pending secret
+    db.session.expire_all()  # the runner shares the tests' session, which holds the old row
+    result = runner.invoke(args=["demo-code", admin.email])
+    assert result.exit_code == 0, result.output
+    code = result.output.strip()
+    assert auth.post("/account/mfa", {"code": code}).status_code == 200
+    assert db.session.get(User, admin.id, populate_existing=True).has_second_factor
+    monkeypatch.setitem(data_app.config, "AIKEY_PRODUCTION", True)
+    refused = runner.invoke(args=["demo-code", admin.email])
+    assert refused.exit_code != 0 and "production" in refused.output
