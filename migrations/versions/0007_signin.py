@@ -1,4 +1,4 @@
-"""Sign-in hardening: second factor, recovery codes, failures of unknown emails
+"""Sign-in hardening: second factor, recovery codes, unknown-email failures, app settings
 
 Revision ID: 0007_signin
 Revises: 0006_partial_dup
@@ -43,9 +43,16 @@ def upgrade():
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("email", name=op.f("pk_unknown_login")),
     )
+    op.create_table(
+        "app_setting",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_app_setting")),
+    )
 
 
 def downgrade():
+    op.drop_table("app_setting")
     op.drop_table("unknown_login")
     op.drop_index("ix_recovery_code_user_id", table_name="recovery_code")
     op.drop_table("recovery_code")

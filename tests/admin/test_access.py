@@ -13,6 +13,7 @@ ADMIN_GETS = [
     "/admin/audit.csv",
     "/admin/runs",
     f"/admin/runs/{SAMPLE_RUN}",
+    "/admin/security",
 ]
 ADMIN_POSTS = [
     "/admin/users/new",
@@ -23,6 +24,7 @@ ADMIN_POSTS = [
     "/admin/users/1/reset-password",
     "/admin/users/1/reset-mfa",
     "/admin/runs",
+    "/admin/security",
 ]
 
 

@@ -188,3 +188,20 @@ def test_demo_code_gives_the_code_locally_and_never_in_production(
     monkeypatch.setitem(data_app.config, "AIKEY_PRODUCTION", True)
     refused = runner.invoke(args=["demo-code", admin.email])
     assert refused.exit_code != 0 and "production" in refused.output
+
+
+def test_aiphas_requires_it_of_every_doctor_from_the_console(app, client, auth, db):
+    auth.login("AIPHAS")
+    page = client.get("/admin/security").get_data(as_text=True)
+    assert "Every doctor must use two-step sign-in" in page
+    saved = auth.post("/admin/security", {"require_doctor_mfa": "y"}, follow=True)
+    assert "Sign-in policy saved." in saved.get_data(as_text=True)
+    assert "settings.changed" in actions(db)
+    doctor_client = app.test_client()
+    doctor = make_user("DOCTOR")
+    first = password_step(AuthActions(doctor_client), doctor)
+    assert first.headers["Location"].endswith("/account/mfa")
+    assert "/account/mfa" in doctor_client.get("/patients").headers["Location"]
+    # Turned off again, doctors without an authenticator go straight in.
+    auth.post("/admin/security", {})
+    assert doctor_client.get("/patients").status_code == 200

@@ -7,4 +7,4 @@ from webapp.services.audit.trail import format_moment
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.add_app_template_filter(format_moment, "utc")
 
-from webapp.admin import audit, runs, users  # noqa: E402,F401  (registers routes)
+from webapp.admin import audit, runs, security, users  # noqa: E402,F401  (registers routes)

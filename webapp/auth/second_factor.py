@@ -5,11 +5,12 @@ move to a server-side session record without touching the views. It is bound to 
 session identity, so it dies with the session (sign-out, rotated token).
 """
 
-from flask import current_app, jsonify, redirect, request, session, url_for
+from flask import jsonify, redirect, request, session, url_for
 from flask_login import current_user
 
 from webapp.models import User
 from webapp.models.permissions import AIPHAS, DOCTOR
+from webapp.services.accounts.mfa_policy import doctors_must_use_mfa
 from webapp.services.audit.events import record_event
 from webapp.web.http import wants_json
 
@@ -31,10 +32,10 @@ def second_factor_passed() -> bool:
 
 
 def second_factor_required(user: User) -> bool:
-    """AIPHAS always; doctors when enrolled or when REQUIRE_DOCTOR_MFA is on."""
+    """AIPHAS always; doctors when enrolled or when the setting (or config) requires it."""
     if user.has_second_factor or user.role.name == AIPHAS:
         return True
-    return user.role.name == DOCTOR and bool(current_app.config.get("REQUIRE_DOCTOR_MFA"))
+    return user.role.name == DOCTOR and doctors_must_use_mfa()
 
 
 def owed_endpoint(user: User) -> str | None:

@@ -6,11 +6,12 @@ from webapp.models.org import Hospital, Organization
 from webapp.models.patient import Patient, PatientIdentifier
 from webapp.models.pipeline_run import PipelineRun
 from webapp.models.record import RECORD_KINDS, MedicalRecord, PatientCost
-from webapp.models.second_factor import RecoveryCode, UnknownLogin
+from webapp.models.second_factor import AppSetting, RecoveryCode, UnknownLogin
 from webapp.models.user import Permission, Role, User, role_permission
 
 __all__ = [
     "RECORD_KINDS",
+    "AppSetting",
     "AuditEvent",
     "Hospital",
     "IngestReject",

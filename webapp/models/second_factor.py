@@ -1,4 +1,4 @@
-"""Recovery codes of the second factor, and sign-in failures counted for unknown emails."""
+"""Recovery codes, sign-in failures of unknown emails, and settings AIPHAS changes in the app."""
 
 from datetime import datetime
 
@@ -27,3 +27,12 @@ class UnknownLogin(db.Model):
     email: Mapped[str] = mapped_column(String(254), primary_key=True)
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AppSetting(db.Model):
+    """A setting AIPHAS changes from the console (e.g. two-step sign-in for every doctor)."""
+
+    __tablename__ = "app_setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
