@@ -6,9 +6,9 @@ Counted in the real Redis, and in memory when Redis is unreachable.
 import pytest
 import redis
 
-from tests.signin.conftest import limited_app
 from tests.support import services
 from tests.support.factories import make_user
+from tests.support.limits import limited_app
 from tests.support.second_factor import enrol
 
 LOGIN = "/login"

@@ -9,13 +9,13 @@ from webapp.extensions import db
 
 
 class RecoveryCode(db.Model):
-    """One single-use recovery code, stored as a SHA-256 hash only."""
+    """One single-use recovery code, stored as a salted SHA-256 hash only."""
 
     __tablename__ = "recovery_code"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
-    code_hash: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str] = mapped_column(String(100))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

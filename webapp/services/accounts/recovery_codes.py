@@ -1,6 +1,7 @@
-"""One-time recovery codes for the second factor, stored as hashes only."""
+"""One-time recovery codes for the second factor, stored as salted hashes only."""
 
 import hashlib
+import hmac
 import secrets
 
 from sqlalchemy import delete, func, select, update
@@ -18,9 +19,17 @@ def normalize(code: str) -> str:
     return "".join(code.split()).replace("-", "").lower()
 
 
-def _digest(code: str) -> str:
-    # 50 random bits per code and one use each: a fast hash is enough, no salt needed.
-    return hashlib.sha256(normalize(code).encode()).hexdigest()
+def _digest(code: str, salt: str | None = None) -> str:
+    # About 50 random bits per code: salted per code (ASVS 2.6.2) so a dump cannot be
+    # matched against one precomputed table; "salt$sha256".
+    salt = salt or secrets.token_hex(8)
+    digest = hashlib.sha256(f"{salt}:{normalize(code)}".encode()).hexdigest()
+    return f"{salt}${digest}"
+
+
+def _matches(code: str, stored: str) -> bool:
+    salt, _, _ = stored.partition("$")
+    return hmac.compare_digest(_digest(code, salt), stored)
 
 
 def _new_code() -> str:
@@ -37,14 +46,18 @@ def replace_recovery_codes(user: User, count: int = RECOVERY_CODE_COUNT) -> list
 
 
 def use_recovery_code(user: User, code: str) -> bool:
-    """True once per code: it is marked used in the same UPDATE that finds it."""
+    """True once per code: marked used by an UPDATE that only an unused row can pass."""
+    unused = db.session.execute(
+        select(RecoveryCode.id, RecoveryCode.code_hash).where(
+            RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
+        )
+    ).all()
+    match = next((row.id for row in unused if _matches(code, row.code_hash)), None)
+    if match is None:
+        return False
     result = db.session.execute(
         update(RecoveryCode)
-        .where(
-            RecoveryCode.user_id == user.id,
-            RecoveryCode.code_hash == _digest(code),
-            RecoveryCode.used_at.is_(None),
-        )
+        .where(RecoveryCode.id == match, RecoveryCode.used_at.is_(None))
         .values(used_at=utcnow())
         .execution_options(synchronize_session=False)
     )
