@@ -60,9 +60,10 @@ def _stored_secret(user: User) -> str | None:
 
 def pending_secret(user: User) -> str:
     """The secret being enrolled: kept across reloads of the page until it is confirmed."""
-    if _stored_secret(user) is None or user.has_second_factor:
+    if user.has_second_factor:
+        raise ValueError("already enrolled: an AIPHAS reset comes first")
+    if _stored_secret(user) is None:
         user.totp_secret = seal(pyotp.random_base32())
-        user.totp_enabled_at = None
         user.totp_last_step = None
         db.session.commit()
     return unseal(user.totp_secret)
