@@ -60,6 +60,8 @@ run: $(VENV)/.installed-run migrate  ## Install, migrate, seed, ingest the demo 
 	@echo "  Demo logins (password: $(SEED_PASSWORD)):"
 	@echo "    AIPHAS  aiphas@example.com"
 	@echo "    DOCTOR  bob.doctor@example.com, nancy.doctor@example.com, tom.doctor@example.com"
+	@echo "  AIPHAS sets up two-step sign-in at first sign-in (any authenticator app);"
+	@echo "  without one: .venv/bin/flask demo-code aiphas@example.com (local demo only)"
 	@echo
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 

@@ -21,11 +21,14 @@ def test_doctor_lands_on_patients(client, auth):
     assert response.headers["Location"].endswith("/patients")
 
 
-def test_aiphas_lands_on_admin_users(client, auth):
+def test_aiphas_lands_on_admin_users_after_the_second_factor(client, auth):
     response = auth.post(
         "/login", {"email": make_user("AIPHAS").email, "password": PASSWORD}, token_page="/login"
     )
-    assert response.headers["Location"].endswith("/admin/users")
+    assert response.headers["Location"].endswith("/account/mfa")
+    client.post("/logout", data={"csrf_token": auth.token("/account/mfa")})
+    auth.login("AIPHAS")
+    assert client.get("/").headers["Location"].endswith("/admin/users")
 
 
 def test_email_is_case_insensitive(client, auth, db):

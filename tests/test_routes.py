@@ -8,6 +8,7 @@ from werkzeug.routing import IntegerConverter, Rule
 
 from tests.support.auth import AuthActions, open_session_for
 from tests.support.factories import make_user
+from tests.support.second_factor import enrol
 from tests.support.settings import app_settings
 from webapp import create_app
 from webapp.models.permissions import ROLE_PERMISSIONS
@@ -33,11 +34,13 @@ def build_path(rule: Rule) -> str:
     return rule.build(values, append_unknown=False)[1]
 
 
-def request_as(app, rule: Rule, role: str, accept: str = "text/html"):
+def request_as(
+    app, rule: Rule, role: str, accept: str = "text/html", second_factor: bool = True, user=None
+):
     client = app.test_client()
     if role != "anonymous":
-        user = make_user(role)
-        open_session_for(client, user)
+        user = user or make_user(role)
+        open_session_for(client, user, second_factor=second_factor)
     method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"OPTIONS", "HEAD"})[0]
     return client.open(build_path(rule), method=method, headers={"Accept": accept})
 
@@ -99,3 +102,39 @@ def test_denied_request_is_audited(client, auth, db):
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "access.denied")).one()
     assert event.details["permission"] == "users:manage"
     assert event.path == "/admin/users"
+
+
+# What a signed-in user who still owes the second factor may reach besides that step.
+OPEN_BEFORE_SECOND_FACTOR = {"auth.logout", "core.healthz"}
+
+
+@pytest.mark.parametrize(
+    ("role", "enrolled", "step"),
+    [
+        ("AIPHAS", False, "/account/mfa"),
+        ("AIPHAS", True, "/login/code"),
+        ("DOCTOR", True, "/login/code"),
+    ],
+)
+def test_no_page_opens_before_the_second_factor(guard_app, db, role, enrolled, step):
+    user = make_user(role)
+    if enrolled:
+        enrol(user)
+    checked = 0
+    for rule in app_rules(guard_app):
+        kind = guard_app.view_functions[rule.endpoint].access[0]
+        if kind in ("public", "machine") or rule.endpoint in OPEN_BEFORE_SECOND_FACTOR:
+            continue
+        response = request_as(guard_app, rule, role, second_factor=False, user=user)
+        where = f"{rule.rule} as {role} without the second factor"
+        if rule.rule == step:
+            assert response.status_code == 200, where
+            continue
+        assert response.status_code == 302, where
+        assert response.headers["Location"].startswith(step), where
+        as_json = request_as(
+            guard_app, rule, role, accept="application/json", second_factor=False, user=user
+        )
+        assert as_json.status_code == 401 and as_json.is_json, where
+        checked += 1
+    assert checked >= 10

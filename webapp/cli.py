@@ -12,6 +12,7 @@ from webapp.models import Patient
 from webapp.services.audit.events import record_event
 from webapp.services.demo.bulk_patients import add_patients
 from webapp.services.demo.exports import write_demo_exports
+from webapp.services.demo.second_factor import DemoCodeRefused, demo_code
 from webapp.services.demo.seeding import (
     DEMO_USERS,
     seed_demo_sources,
@@ -42,6 +43,11 @@ def run_seed(patients: int | None, echo=click.echo) -> None:
     echo("Demo logins:")
     for _, email, role, _ in DEMO_USERS:
         echo(f"  {role:<7} {email}")
+    echo(
+        "AIPHAS accounts set up two-step sign-in at their first sign-in: scan the QR code with "
+        "any authenticator app, or type the key shown. Without one, `flask demo-code EMAIL` "
+        "prints the current code (local demo only, refused in production)."
+    )
 
 
 @click.command("seed")
@@ -193,6 +199,16 @@ def runs_cancel_command(run_id: str) -> None:
     click.echo(message)
 
 
+@click.command("demo-code")
+@click.argument("email")
+def demo_code_command(email: str) -> None:
+    """Print the current two-step sign-in code of a local demo account (never in production)."""
+    try:
+        click.echo(demo_code(email))
+    except DemoCodeRefused as refused:
+        raise click.ClickException(str(refused)) from refused
+
+
 def init_app(app):
     """Register the commands."""
     app.cli.add_command(sources_group)
@@ -200,3 +216,4 @@ def init_app(app):
     app.cli.add_command(seed_command)
     app.cli.add_command(ingest_command)
     app.cli.add_command(demo_exports_command)
+    app.cli.add_command(demo_code_command)

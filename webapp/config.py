@@ -75,6 +75,29 @@ def build_config(instance_path: Path) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "SEED_PASSWORD": os.environ.get("SEED_PASSWORD"),
         **cloud_settings(),
+        **signin_settings(redis_url),
+    }
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def signin_settings(redis_url: str | None) -> dict:
+    """Rate limits, the second factor and temporary passwords (README, "Signing in")."""
+    env = os.environ.get
+    return {
+        "TEMP_PASSWORD_HOURS": float(env("TEMP_PASSWORD_HOURS", "72")),
+        "REQUIRE_DOCTOR_MFA": _flag(env("REQUIRE_DOCTOR_MFA")),
+        "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT") or "20 per minute; 200 per hour",
+        "LOGIN_EMAIL_RATE_LIMIT": env("LOGIN_EMAIL_RATE_LIMIT") or "10 per minute; 50 per hour",
+        "HOOK_RATE_LIMIT": env("HOOK_RATE_LIMIT") or "120 per minute",
+        # Flask-Limiter: Redis shared by every instance; memory while Redis is unreachable.
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": env("RATELIMIT_KEY_PREFIX", "aikey-limits"),
+        "RATELIMIT_HEADERS_ENABLED": True,
     }
 
 

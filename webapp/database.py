@@ -126,3 +126,9 @@ def single_run_lock(key: int) -> Iterator[None]:
         if is_postgresql():
             db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         yield
+
+
+def insert_if_missing(table: Table, values: dict):
+    """INSERT ... ON CONFLICT DO NOTHING: create a row unless one with its key exists."""
+    stmt = (postgresql.insert if is_postgresql() else sqlite.insert)(table)
+    return stmt.values(**values).on_conflict_do_nothing()

@@ -17,6 +17,7 @@ ADMIN_GETS = [
     "/admin/sources",
     "/admin/access/emergency",
     f"/admin/runs/{SAMPLE_RUN}/rejects.csv",
+    "/admin/security",
 ]
 ADMIN_POSTS = [
     "/admin/users/new",
@@ -26,7 +27,9 @@ ADMIN_POSTS = [
     "/admin/users/1/unlock",
     "/admin/users/1/reset-password",
     "/admin/users/1/end-sessions",
+    "/admin/users/1/reset-mfa",
     "/admin/runs",
+    "/admin/security",
     "/admin/sources",
     "/admin/sources/1",
     "/admin/access/emergency/1/review",

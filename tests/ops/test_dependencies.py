@@ -82,5 +82,7 @@ def test_requirements_are_fully_pinned_with_hashes():
 def test_dev_lock_keeps_the_runtime_pins_and_versions_are_current():
     runtime, dev = pins("requirements.txt"), pins("requirements-dev.txt")
     assert {name: dev.get(name) for name in runtime} == runtime
-    assert Version(runtime["google-cloud-dataflow-client"]) >= Version("0.14.1")
+    # apache-beam[gcp] (fixed by the product brief) caps the Dataflow client below 0.14.
+    assert Version(runtime["apache-beam"]) >= Version("2.77.0")
+    assert Version("0.13") <= Version(runtime["google-cloud-dataflow-client"]) < Version("0.14")
     assert declared("requirements.in") <= set(runtime)

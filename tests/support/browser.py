@@ -3,6 +3,13 @@
 import os
 import shutil
 from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+
+from tests.support.second_factor import fresh_code
+from webapp.extensions import db
+from webapp.models import User
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -40,4 +47,24 @@ def sign_in(page, email: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     # The next page's deferred scripts (htmx) must run before a test types into it.
+    page.wait_for_load_state("load")
+    complete_second_factor(page, email)
+
+
+def complete_second_factor(page, email: str) -> None:
+    """Type the code an authenticator app would show, enrolling first where the app asks."""
+    path = urlsplit(page.url).path
+    if path not in ("/account/mfa", "/login/code"):
+        return
+    user = db.session.scalar(
+        select(User)
+        .where(func.lower(User.email) == email.lower())
+        .execution_options(populate_existing=True)
+    )
+    enrolling = path == "/account/mfa"
+    secret = page.locator("#totp-secret").inner_text().strip() if enrolling else None
+    page.get_by_label("Code").fill(fresh_code(user, secret))
+    page.get_by_role("button", name="Turn on" if enrolling else "Continue").click()
+    if enrolling:
+        page.get_by_role("link", name="I have saved them, continue").click()
     page.wait_for_load_state("load")

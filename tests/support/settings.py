@@ -24,6 +24,13 @@ def app_settings(database_url: str, **overrides) -> dict:
         "SERVER_NAME": None,
         # Never the project's own var/storage: runs started by tests must find only test files.
         "STORAGE_URI": STORAGE_ROOT,
+        # The suite signs in hundreds of times from one address: limits are raised here and
+        # lowered only by the rate-limit tests, each with a key prefix of its own.
+        "RATELIMIT_STORAGE_URI": services.redis_url(),
+        "RATELIMIT_KEY_PREFIX": f"aikey-test-limits-{secrets.token_hex(4)}",
+        "LOGIN_RATE_LIMIT": "100000 per minute",
+        "LOGIN_EMAIL_RATE_LIMIT": "100000 per minute",
+        "HOOK_RATE_LIMIT": "100000 per minute",
     }
     config.update(overrides)
     return config

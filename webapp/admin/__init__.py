@@ -12,6 +12,7 @@ from webapp.admin import (  # noqa: E402,F401  (registers routes)
     emergency,
     run_sources,
     runs,
+    security,
     sources,
     users,
 )

@@ -99,7 +99,9 @@ class NewAccountForm(AccountForm):
             return
         if not field.data:
             raise ValidationError("Type a password, or choose to generate one.")
-        if problems := password_problems(field.data, (self.email.data or "").strip()):
+        if problems := password_problems(
+            field.data, (self.email.data or "").strip(), self.name.data or ""
+        ):
             raise ValidationError(" ".join(problems))
 
     def chosen_password(self) -> str | None:

@@ -11,6 +11,7 @@ from webapp.models import User
 from webapp.models.permissions import USERS_MANAGE
 from webapp.services.accounts import changes as accounts
 from webapp.services.accounts.directory import STATUSES, UserQuery, role_names, search_users
+from webapp.services.accounts.totp import reset_second_factor
 from webapp.web.htmx import render_page
 
 
@@ -146,3 +147,14 @@ def reset_user_password(user_id: int):
         flash(error.message)
         return redirect(url_for("admin.edit_user", user_id=user.id))
     return render_template("admin/temporary_password.html", user=user, password=password)
+
+
+@bp.route("/users/<int:user_id>/reset-mfa", methods=["POST"])
+@permission_required(USERS_MANAGE)
+def reset_user_mfa(user_id: int):
+    """Remove the account's authenticator and recovery codes, and end its sessions."""
+    return _run_action(
+        user_id,
+        lambda user: reset_second_factor(user, _actor()),
+        "{email} sets up two-step sign-in again at the next sign-in, and is signed out everywhere.",
+    )

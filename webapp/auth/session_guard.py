@@ -7,6 +7,7 @@ request resolves it against `user_session` and refuses it once ended, idle or to
 from flask import flash, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user, login_user
 
+from webapp.auth.second_factor import require_second_factor
 from webapp.extensions import login_manager
 from webapp.models import User, UserSession
 from webapp.services.accounts import sessions
@@ -42,16 +43,6 @@ def load_user(token: str) -> User | None:
 def current_session() -> UserSession | None:
     """The server-side session of this request's signed-in user, if any."""
     return g.get("user_session") if current_user.is_authenticated else None
-
-
-def mark_second_factor(row: UserSession | None = None) -> None:
-    """Record that the current (or given) session passed the second factor; caller commits."""
-    sessions.mark_second_factor(row or current_session())
-
-
-def second_factor_passed(row: UserSession | None = None) -> bool:
-    """True when the current (or given) session passed the second factor."""
-    return sessions.second_factor_passed(row or current_session())
 
 
 def start_session(user: User) -> UserSession:
@@ -109,4 +100,6 @@ def require_password_change():
 def init_app(app):
     """Register the per-request rules in the order they must run."""
     app.before_request(enforce_session)
+    # The second factor comes first: a temporary password is changed only after it.
+    app.before_request(require_second_factor)
     app.before_request(require_password_change)

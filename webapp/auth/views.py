@@ -7,6 +7,7 @@ from webapp.auth import bp
 from webapp.auth.decorators import public, signed_in
 from webapp.auth.forms import ChangePasswordForm, LoginForm
 from webapp.auth.login_flow import attempt_login
+from webapp.auth.second_factor import owed_endpoint
 from webapp.auth.session_guard import current_session, start_session
 from webapp.extensions import db
 from webapp.models.permissions import LANDING_ENDPOINTS
@@ -37,6 +38,8 @@ def login():
             next_url = request.args.get("next")
             start_session(result.user)
             db.session.commit()
+            if owed := owed_endpoint(result.user):
+                return redirect(url_for(owed, next=next_url if is_safe_next(next_url) else None))
             if result.user.must_change_password:
                 return redirect(url_for("auth.change_password"))
             return redirect(next_url if is_safe_next(next_url) else landing_url(result.user))
@@ -63,7 +66,7 @@ def logout():
 @signed_in
 def change_password():
     """Let a user replace their password (forced after a reset)."""
-    form = ChangePasswordForm(current_user.email)
+    form = ChangePasswordForm(current_user.email, name=current_user.name)
     if form.validate_on_submit():
         if not current_user.check_password(form.current_password.data):
             form.current_password.errors.append("The current password is not correct.")

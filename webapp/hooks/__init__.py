@@ -20,10 +20,12 @@ def database_unavailable(error: DBAPIError):
 
 def init_app(app):
     """Register the hooks without CSRF: they carry no cookies, only bearer tokens."""
+    from webapp.auth.rate_limits import limit_blueprint
     from webapp.extensions import csrf
     from webapp.hooks import pubsub, scheduler  # noqa: F401  (registers routes)
     from webapp.hooks.pull import pubsub_cli
 
     csrf.exempt(bp)
+    limit_blueprint(app, bp, "HOOK_RATE_LIMIT")
     app.register_blueprint(bp)
     app.cli.add_command(pubsub_cli)

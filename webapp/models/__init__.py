@@ -7,11 +7,13 @@ from webapp.models.org import Hospital, Organization
 from webapp.models.patient import Patient, PatientIdentifier
 from webapp.models.pipeline_run import PipelineRun
 from webapp.models.record import RECORD_KINDS, MedicalRecord, PatientCost
+from webapp.models.second_factor import AppSetting, RecoveryCode, UnknownLogin
 from webapp.models.user import Permission, Role, User, role_permission
 from webapp.models.user_session import UserSession
 
 __all__ = [
     "RECORD_KINDS",
+    "AppSetting",
     "AuditCheck",
     "AuditEvent",
     "AuditSeal",
@@ -25,9 +27,11 @@ __all__ = [
     "PatientIdentifier",
     "Permission",
     "PipelineRun",
+    "RecoveryCode",
     "Role",
     "SourceSystem",
     "StorageEvent",
+    "UnknownLogin",
     "User",
     "UserSession",
     "role_permission",

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -63,6 +63,13 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the password was last set: temporary passwords expire TEMP_PASSWORD_HOURS after it.
+    password_set_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The TOTP secret, Fernet-encrypted with a key derived from SECRET_KEY (see totp.py).
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The last RFC 6238 time step accepted, so a code cannot be used twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     role: Mapped[Role] = relationship(lazy="joined")
@@ -76,6 +83,7 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         """Store a salted scrypt hash of the password."""
         self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_set_at = utcnow()
 
     def check_password(self, password: str) -> bool:
         """Compare a password against the stored hash."""
@@ -85,6 +93,11 @@ class User(UserMixin, db.Model):
         """True while a lockout is in force."""
         until = as_utc(self.locked_until)
         return until is not None and until > (now or utcnow())
+
+    @property
+    def has_second_factor(self) -> bool:
+        """True once a TOTP authenticator has been enrolled and confirmed."""
+        return self.totp_enabled_at is not None
 
     def has_permission(self, name: str) -> bool:
         """True when the user's role grants the named permission."""

@@ -14,6 +14,7 @@ FRIENDLY = {
     404: "There is nothing at this address.",
     405: "This address does not accept that kind of request.",
     413: "The request is too large.",
+    429: "Too many attempts in a short time. Wait a minute, then try again.",
     500: "Something went wrong on our side. The team has been told.",
 }
 

@@ -92,7 +92,7 @@ def create_account(details: AccountDetails, password: str | None = None) -> tupl
     temporary = None
     if password is None:
         temporary = password = temporary_password()
-    elif problems := password_problems(password, details.email):
+    elif problems := password_problems(password, details.email, details.name):
         raise AccountError(" ".join(problems), "password")
     user = User(
         name=details.name.strip(),
