@@ -15,10 +15,10 @@ def csrf_token(html: str) -> str:
 
 def search_patients(client, headers=None, environ=None, **fields):
     """POST the patient search form as the page does (HTMX sends the token as X-CSRFToken)."""
-    token = csrf_token(client.get("/patients", environ_base=environ).get_data(as_text=True))
+    token = csrf_token(client.get("/patients", environ_base=environ or {}).get_data(as_text=True))
     return client.post(
         "/patients",
         data=fields,
         headers={"X-CSRFToken": token, **(headers or {})},
-        environ_base=environ,
+        environ_base=environ or {},
     )
