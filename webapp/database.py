@@ -126,3 +126,10 @@ def single_run_lock(key: int) -> Iterator[None]:
         if is_postgresql():
             db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         yield
+
+
+def tune_bulk_load() -> None:
+    """Give this transaction room for big sorts and hashes (PostgreSQL's work_mem is per node)."""
+    if is_postgresql():
+        db.session.execute(text("SET LOCAL work_mem = '256MB'"))
+        db.session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from sqlalchemy import and_, delete, exists, func, literal, select
+from sqlalchemy import and_, delete, exists, func, literal, select, tuple_
 
 from webapp.common.clock import utcnow
 from webapp.database import upsert
@@ -23,12 +23,25 @@ def recompute_costs(patient_ids: Iterable[int]) -> None:
     clear_patient_costs(ids)
 
 
+def recompute_months(months: Iterable[tuple[int, str]]) -> None:
+    """Rebuild only these (patient id, month) rows of patient_cost from their counted records."""
+    pairs = sorted(set(months))
+    for start in range(0, len(pairs), CHUNK):
+        chunk = pairs[start : start + CHUNK]
+        patients = sorted({patient for patient, _ in chunk})
+        wanted = tuple_(MedicalRecord.patient_id, MedicalRecord.month).in_(chunk)
+        db.session.execute(_upsert_totals(patients, wanted))
+        emptied = tuple_(PatientCost.patient_id, PatientCost.month).in_(chunk)
+        db.session.execute(_delete_emptied_months(patients).where(emptied))
+    clear_patient_costs(sorted({patient for patient, _ in pairs}))
+
+
 def _counted_records(patient_ids: list[int]):
     # A record that duplicates another source's report of the same visit counts once.
     return and_(MedicalRecord.patient_id.in_(patient_ids), MedicalRecord.duplicate_of_id.is_(None))
 
 
-def _upsert_totals(patient_ids: list[int]):
+def _upsert_totals(patient_ids: list[int], *only):
     totals = (
         select(
             MedicalRecord.patient_id,
@@ -37,7 +50,7 @@ def _upsert_totals(patient_ids: list[int]):
             func.count(MedicalRecord.id),
             literal(utcnow(), PatientCost.updated_at.type),
         )
-        .where(_counted_records(patient_ids))
+        .where(_counted_records(patient_ids), *only)
         .group_by(MedicalRecord.patient_id, MedicalRecord.month)
     )
     # Unchanged months are left alone, so no live update is pushed for them.

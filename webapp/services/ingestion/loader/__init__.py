@@ -15,7 +15,7 @@ from pipeline.contract import PATIENTS_FILE, REJECTS_FILE
 from webapp.database import is_postgresql
 from webapp.extensions import db
 from webapp.models import IngestReject, PipelineRun
-from webapp.services.costs.recompute import recompute_costs
+from webapp.services.costs.recompute import recompute_costs, recompute_months
 from webapp.services.ingestion.loader.duplicates import mark_duplicate_visits
 from webapp.services.ingestion.loader.identity import PatientResolver
 from webapp.services.ingestion.loader.output_files import (
@@ -27,6 +27,7 @@ from webapp.services.ingestion.loader.output_files import (
 from webapp.services.ingestion.loader.pg_bulk import PgBulkRecordWriter
 from webapp.services.ingestion.loader.reconcile import reconcile
 from webapp.services.ingestion.loader.records import RecordWriter
+from webapp.services.ingestion.loader.steps import StepTimes
 
 BATCH = 10_000
 
@@ -44,6 +45,7 @@ class LoadSummary:
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     reconciliation: dict = field(default_factory=dict)
     manifest: dict = field(default_factory=dict)
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def rejected(self) -> int:
@@ -56,22 +58,34 @@ def load_output(
 ) -> LoadSummary:
     """Load a finished run's output and fill in the run's figures; the caller commits."""
     manifest = read_manifest(output_uri)
+    times = StepTimes()
     resolver = PatientResolver()
-    for rows in batched(iter_rows(output_uri, PATIENTS_FILE), BATCH):
-        resolver.resolve_batch(rows)
-    writer = PgBulkRecordWriter(resolver) if is_postgresql() else RecordWriter(resolver)
+    with times.step("resolve patients"):
+        for rows in batched(iter_rows(output_uri, PATIENTS_FILE), BATCH):
+            resolver.resolve_batch(rows)
+    writer_type = PgBulkRecordWriter if is_postgresql() else RecordWriter
+    writer = writer_type(resolver, times=times)
     writer.write_all(output_uri, progress)
-    duplicates = mark_duplicate_visits(writer.touched_patients)
-    recompute_costs(writer.touched_patients)
-    reasons = _store_rejects(output_uri, run.id, writer.refused)
+    with times.step("duplicate visits"):
+        duplicates, relinked = mark_duplicate_visits(writer.touched_patients)
+    with times.step("recompute costs"):
+        if writer.touched_months is None:
+            recompute_costs(writer.touched_patients)
+        else:
+            recompute_months(writer.touched_months | relinked)
+    with times.step("store rejects"):
+        reasons = _store_rejects(output_uri, run.id, writer.refused)
+    with times.step("reconcile"):
+        reconciliation = reconcile(output_uri, writer.totals)
     summary = LoadSummary(
         records_loaded=writer.written,
         patients_created=resolver.created,
         patients_linked=resolver.linked,
         duplicates=duplicates,
         rejected_by_reason=dict(reasons),
-        reconciliation=reconcile(output_uri, writer.totals),
+        reconciliation=reconciliation,
         manifest=manifest,
+        step_seconds=dict(times),
     )
     _fill_run(run, summary, writer.touched_patients)
     return summary
@@ -119,4 +133,5 @@ def _fill_run(run: PipelineRun, summary: LoadSummary, touched: set[int]) -> None
         "duplicate_visits": summary.duplicates,
         "patients_touched": len(touched),
         "skipped": counts.get("skipped", {}),
+        "load_seconds": summary.step_seconds,
     }
