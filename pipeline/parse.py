@@ -8,11 +8,11 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
+from pipeline import legacy_blocks
 from pipeline.canonical import dumps, encode_lines, reject
 from pipeline.contract import cents, patient_key
 from pipeline.fhir import parse_bundle, parse_ndjson
 from pipeline.legacy import parse_legacy
-from pipeline import legacy_blocks
 from pipeline.legacy_blocks import parse_block, plan_blocks, read_block
 from pipeline.readers import detect_format, open_binary, sniff
 from pipeline.stats import bump, merge_totals, new_stats
