@@ -26,11 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import ingest_parts as parts  # noqa: E402
+from pipeline.run import local_worker_args  # noqa: E402
 from tests.support import services  # noqa: E402
 
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
 SHARED_FHIR = ROOT.parent / "shared" / "data" / "synthea-ca" / "fhir"
 FHIR_RESOURCES = 100_000
+WORKERS = 2  # the DirectRunner in multi_processing mode: both cores of the reference machine
 
 HEADER = (
     "id,patient_id,record_date,diagnosis,treatment,prescription,cost,notes,"
@@ -113,6 +115,7 @@ def measure(records: int, patients: int, work: Path, skip_baselines: bool) -> di
     url = services.url_for_database(name)
     env = {**os.environ, "DATABASE_URL": url, "STORAGE_URI": str(work / "storage")}
     env["FLASK_APP"] = "wsgi"
+    env["PIPELINE_WORKERS"] = str(WORKERS)
     env.pop("REDIS_URL", None)
     try:
         prepare_database(env, patients)
@@ -132,7 +135,7 @@ def measure(records: int, patients: int, work: Path, skip_baselines: bool) -> di
         stored.unlink()
         result["stage_s"], _, _ = timed(
             [sys.executable, "-m", "pipeline.run", "--input", str(data), "--output",
-             str(work / "stage-only")],
+             str(work / "stage-only"), *local_worker_args(WORKERS)],
             env,
         )  # fmt: skip
         fhir = work / "incoming-fhir" / "bench-fhir"
@@ -148,7 +151,10 @@ def report(r: dict, patients: int) -> None:
     """Print the figures of one measurement and their ratios."""
     n = r["records"]
     floor = sum(r["floor"].values())
-    print(f"records: {n:,}  platform patients: {patients:,}  (cores: {os.cpu_count()})")
+    print(
+        f"records: {n:,}  platform patients: {patients:,}  "
+        f"(cores: {os.cpu_count()}, pipeline workers: {WORKERS})"
+    )
     print(
         f"(a) flask ingest end to end : {n / r['ingest_s']:>10,.0f} rec/s "
         f"({r['ingest_s']:.1f} s, peak RSS {r['ingest_rss_mib']} MiB)"

@@ -26,7 +26,7 @@ from pipeline.legacy import (
 )
 
 # Bytes per block: big enough to amortise Arrow's per-call cost, small enough to spread a file.
-BLOCK_BYTES = 32 * 1024 * 1024
+BLOCK_BYTES = 8 * 1024 * 1024
 FIELD_LIMIT = 131072  # csv.field_size_limit(): longer fields are malformed_csv, row by row
 CLEAN_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 CLEAN_COST = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"

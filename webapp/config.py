@@ -63,6 +63,8 @@ def build_config(instance_path: Path) -> dict:
         **cache_settings(redis_url),
         "CACHE_DEFAULT_TIMEOUT": int(os.environ.get("CACHE_DEFAULT_TIMEOUT", "300")),
         "STORAGE_URI": os.environ.get("STORAGE_URI") or str(Path("var/storage").resolve()),
+        # Local pipeline runs: worker processes (0 = one per core; 1 = in-process, no start-up).
+        "PIPELINE_WORKERS": int(os.environ.get("PIPELINE_WORKERS", "1")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

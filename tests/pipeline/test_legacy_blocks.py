@@ -7,7 +7,7 @@ import pytest
 
 from pipeline import legacy_blocks
 from pipeline.legacy_blocks import plan_blocks, read_block
-from pipeline.run import run_pipeline
+from pipeline.run import local_worker_args, run_pipeline
 from tests.support.pipeline_inputs import read_lines, write_file
 
 ROWS = [
@@ -77,3 +77,16 @@ def test_split_file_gives_the_same_output_as_whole(tmp_path, monkeypatch, header
     assert (odd["diagnosis"], odd["cost"]) == ("Fl\\u", "12.35")
     nines = [r["diagnosis"] for r in records if r["source_record_id"] == "export.csv#9"]
     assert nines == ["Flu", "Repeat"]
+
+
+def test_two_worker_processes_give_the_same_output(tmp_path):
+    path = _file(tmp_path, header=True, trailing_newline=True)
+    alone = run_pipeline([str(path)], str(tmp_path / "one"), run_id="one")
+    shared = run_pipeline(
+        [str(path)], str(tmp_path / "two"), run_id="two", extra_args=local_worker_args(2)
+    )
+    assert shared["counts"] == alone["counts"]
+    for name in ("records.ndjson", "totals.ndjson"):
+        assert sorted(map(str, read_lines(tmp_path / "two" / name))) == sorted(
+            map(str, read_lines(tmp_path / "one" / name))
+        )
