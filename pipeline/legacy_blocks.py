@@ -24,6 +24,7 @@ from pipeline.legacy import (
     row_outcome,
     totals_of,
 )
+from pipeline.stats import merge_totals
 
 # Bytes per block: big enough to amortise Arrow's per-call cost, small enough to spread a file.
 BLOCK_BYTES = 8 * 1024 * 1024
@@ -200,7 +201,7 @@ def _emit(spec, table, slow_rows, stats):
             yield "reject", reject(spec, pos, _excerpt(row), err.reason, err.detail)
             continue
         extra[pos] = out + "\n"
-        _add(slow_totals, key, cents, 1)
+        merge_totals(slow_totals, {key: [cents, 1]})
     patient = _join('{"platform_patient_id":', table["pid"].cast(pa.string()), "}")
     sums = (
         pa.table({"patient": patient, "month": table["month"], "cents": table["cents"]})
@@ -210,8 +211,7 @@ def _emit(spec, table, slow_rows, stats):
     source = spec["source_system"]
     columns = (sums[c].to_pylist() for c in ("patient", "month", "cents_sum", "cents_count"))
     partial = {(source, p, m): [t, n] for p, m, t, n in zip(*columns, strict=True)}
-    for key, (cents, n) in totals_of(spec, slow_totals).items():
-        _add(partial, key, cents, n)
+    merge_totals(partial, totals_of(spec, slow_totals))
     count = len(table["line"]) + len(extra)
     if extra:
         fast = zip(table["pos"].to_pylist(), table["line"].to_pylist(), strict=True)
@@ -223,15 +223,6 @@ def _emit(spec, table, slow_rows, stats):
     if count:
         yield "batch", (data, count)
     yield "totals", partial
-
-
-def _add(partial, key, cents, count):
-    acc = partial.get(key)
-    if acc is None:
-        partial[key] = [cents, count]
-    else:
-        acc[0] += cents
-        acc[1] += count
 
 
 def _joined_bytes(lines):
