@@ -2,28 +2,37 @@
 
     python bench/ingest.py [--records 1000000] [--patients 20000] [--memory-check]
 
-Runs on PostgreSQL (a database of its own, created and dropped) and prints records/s for
-(a) files -> patient_cost rows through `flask ingest`, (b) a naive per-element Beam pipeline,
-(c) COPY into an unlogged table plus INSERT ... SELECT ... GROUP BY; then the ratios, and with
---memory-check the peak memory of (a) at N and 4N.
+Runs on PostgreSQL (a database of its own, created and dropped) and prints, in one run:
+(a) files -> patient_cost rows through `flask ingest`, split into pipeline and loader steps;
+(b) a naive per-element Beam pipeline; (c) the floor on the real schema: COPY of the rows as
+(a) stored them into a LIKE medical_record INCLUDING ALL table, then INSERT ... SELECT ...
+GROUP BY into a LIKE patient_cost one; (d) `python -m pipeline.run` alone; (e) the shared FHIR
+bundles replicated under fresh ids to >= 100,000 resources through `flask ingest`, against
+stdlib json parsing the same files. Then the ratios, and with --memory-check (a) at 4N and
+its peak memory against N.
 """
 
 import argparse
 import os
 import random
-import resource
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import psycopg2
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import ingest_parts as parts  # noqa: E402
+from pipeline.run import local_worker_args  # noqa: E402
 from tests.support import services  # noqa: E402
+
+FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
+SHARED_FHIR = ROOT.parent / "shared" / "data" / "synthea-ca" / "fhir"
+FHIR_RESOURCES = 100_000
+WORKERS = 2  # the DirectRunner in multi_processing mode: both cores of the reference machine
 
 HEADER = (
     "id,patient_id,record_date,diagnosis,treatment,prescription,cost,notes,"
@@ -52,12 +61,32 @@ def generate(folder: Path, records: int, patient_ids: range, seed: int = 1) -> N
         written += count
 
 
-def timed(command: list[str], env: dict) -> tuple[float, int]:
-    """Run a command; return (seconds, peak RSS in MiB of it and its children)."""
+def timed(command: list[str], env: dict) -> tuple[float, int, str]:
+    """Run a command; return (seconds, peak RSS in MiB of its process tree, its stdout)."""
+    runner = [sys.executable, str(ROOT / "bench" / "peak_rss.py"), *command]
     started = time.perf_counter()
-    subprocess.run(command, env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    done = subprocess.run(runner, env=env, check=True, cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - started
-    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    peak = re.search(r"peak_rss_mib=(\d+)", done.stderr)
+    return seconds, int(peak.group(1)) if peak else 0, done.stdout
+
+
+def stage_seconds(output: str) -> float:
+    """Seconds `flask ingest` spent in the pipeline: from its stage lines."""
+    marks = [
+        float(m) for m in re.findall(r"^  (?:Pipeline|Loading).*\((\d+\.\d+)s\)$", output, re.M)
+    ]
+    return marks[1] - marks[0] if len(marks) == 2 else float("nan")
+
+
+def load_steps(database_url: str) -> dict:
+    """The loader's seconds per step, as the last run recorded them."""
+    connection = parts.connect(database_url)
+    with connection, connection.cursor() as cursor:
+        cursor.execute("SELECT reconciliation FROM pipeline_run ORDER BY started_at DESC LIMIT 1")
+        (reconciliation,) = cursor.fetchone()
+    connection.close()
+    return (reconciliation or {}).get("load_seconds", {})
 
 
 def prepare_database(env: dict, patients: int) -> None:
@@ -80,96 +109,102 @@ def prepare_database(env: dict, patients: int) -> None:
     )
 
 
-def copy_floor(database_url: str, folder: Path) -> float:
-    """COPY every file into an unlogged table, then aggregate per patient and month."""
-    connection = psycopg2.connect(database_url.replace("postgresql+psycopg2", "postgresql"))
-    started = time.perf_counter()
-    with connection, connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE UNLOGGED TABLE floor_raw (id int, patient_id int, record_date date, "
-            "diagnosis text, treatment text, prescription text, cost numeric(12,2), notes text, "
-            "created_time text, updated_time text)"
-        )
-        for path in sorted(folder.glob("*.csv")):
-            with open(path) as handle:
-                cursor.copy_expert("COPY floor_raw FROM STDIN WITH (FORMAT csv, HEADER)", handle)
-        cursor.execute(
-            "CREATE UNLOGGED TABLE floor_cost AS SELECT patient_id, "
-            "to_char(record_date, 'YYYY-MM') AS month, sum(cost) AS total, count(*) AS n "
-            "FROM floor_raw GROUP BY 1, 2"
-        )
-    seconds = time.perf_counter() - started
-    connection.close()
-    return seconds
-
-
 def measure(records: int, patients: int, work: Path, skip_baselines: bool) -> dict:
     """One full measurement at `records` rows on a fresh database."""
     name = services.create_database("aikey_bench_ingest")
     url = services.url_for_database(name)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "STORAGE_URI": str(work / "storage"),
-        "FLASK_APP": "wsgi",
-    }
+    env = {**os.environ, "DATABASE_URL": url, "STORAGE_URI": str(work / "storage")}
+    env["FLASK_APP"] = "wsgi"
+    env["PIPELINE_WORKERS"] = str(WORKERS)
     env.pop("REDIS_URL", None)
     try:
         prepare_database(env, patients)
         data = work / f"incoming-{records}" / "bench-legacy"
         generate(data, records, range(1, patients + 1))
-        ingest_seconds, ingest_rss = timed(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "ingest", str(data)], env
+        seconds, rss, out = timed([*FLASK, "ingest", str(data)], env)
+        result = {"records": records, "ingest_s": seconds, "ingest_rss_mib": rss}
+        result["pipeline_s"], result["steps"] = stage_seconds(out), load_steps(url)
+        if skip_baselines:
+            return result
+        result["naive_s"], _, _ = timed(
+            [sys.executable, "bench/naive_beam.py", str(data / "*.csv"), str(work / "naive")], env
         )
-        result = {"records": records, "ingest_s": ingest_seconds, "ingest_rss_mib": ingest_rss}
-        if not skip_baselines:
-            result["naive_s"], _ = timed(
-                [sys.executable, "bench/naive_beam.py", str(data / "*.csv"), str(work / "naive")],
-                env,
-            )
-            result["floor_s"] = copy_floor(url, data)
+        stored = work / "stored.copy"
+        parts.dump_stored(url, stored)
+        result["floor"] = parts.copy_floor(url, stored)
+        stored.unlink()
+        result["stage_s"], _, _ = timed(
+            [sys.executable, "-m", "pipeline.run", "--input", str(data), "--output",
+             str(work / "stage-only"), *local_worker_args(WORKERS)],
+            env,
+        )  # fmt: skip
+        fhir = work / "incoming-fhir" / "bench-fhir"
+        result["fhir_resources"] = parts.replicate_bundles(SHARED_FHIR, fhir, FHIR_RESOURCES)
+        result["fhir_s"], _, _ = timed([*FLASK, "ingest", str(fhir)], env)
+        result["fhir_parse_s"] = parts.parse_seconds(fhir)
         return result
     finally:
         services.drop_database(name)
 
 
+def report(r: dict, patients: int) -> None:
+    """Print the figures of one measurement and their ratios."""
+    n = r["records"]
+    floor = sum(r["floor"].values())
+    print(
+        f"records: {n:,}  platform patients: {patients:,}  "
+        f"(cores: {os.cpu_count()}, pipeline workers: {WORKERS})"
+    )
+    print(
+        f"(a) flask ingest end to end : {n / r['ingest_s']:>10,.0f} rec/s "
+        f"({r['ingest_s']:.1f} s, peak RSS {r['ingest_rss_mib']} MiB)"
+    )
+    print(f"    pipeline {r['pipeline_s']:.1f} s; loader steps: " + _steps(r["steps"]))
+    print(f"(b) naive Beam pipeline     : {n / r['naive_s']:>10,.0f} rec/s ({r['naive_s']:.1f} s)")
+    print(
+        f"(c) COPY + GROUP BY floor   : {n / floor:>10,.0f} rec/s ({floor:.1f} s: "
+        + _steps(r["floor"])
+        + ")"
+    )
+    print(f"(d) pipeline.run alone      : {n / r['stage_s']:>10,.0f} rec/s ({r['stage_s']:.1f} s)")
+    print(
+        f"(e) FHIR end to end         : {r['fhir_resources'] / r['fhir_s']:>10,.0f} res/s "
+        f"({r['fhir_resources']:,} resources, {r['fhir_s']:.1f} s; stdlib json parse "
+        f"{r['fhir_parse_s']:.1f} s)"
+    )
+    print(f"ratio (a)/(c) time vs floor       : {r['ingest_s'] / floor:.2f}x (goal <= 2x)")
+    print(f"ratio (b)/(d) stage vs naive      : {r['naive_s'] / r['stage_s']:.2f}x (goal >= 3x)")
+    print(
+        f"ratio (e) FHIR vs json parse      : {r['fhir_s'] / r['fhir_parse_s']:.2f}x (goal <= 4x)"
+    )
+
+
+def _steps(steps: dict) -> str:
+    return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps.items())
+
+
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--records", type=int, default=None)
     parser.add_argument("--patients", type=int, default=20_000)
     parser.add_argument("--memory-check", action="store_true", help="also run 4x the records")
     args = parser.parse_args()
+    records = args.records or 1_000_000
     with tempfile.TemporaryDirectory(prefix="aikey-bench-") as tmp:
-        result = measure(args.records, args.patients, Path(tmp), skip_baselines=False)
-        n = result["records"]
-        print(f"records: {n:,}  platform patients: {args.patients:,}")
-        print(
-            f"(a) flask ingest end to end : {n / result['ingest_s']:>10,.0f} rec/s "
-            f"({result['ingest_s']:.1f} s, peak RSS {result['ingest_rss_mib']} MiB)"
-        )
-        print(
-            f"(b) naive Beam pipeline     : {n / result['naive_s']:>10,.0f} rec/s "
-            f"({result['naive_s']:.1f} s)"
-        )
-        print(
-            f"(c) COPY + GROUP BY floor    : {n / result['floor_s']:>10,.0f} rec/s "
-            f"({result['floor_s']:.1f} s)"
-        )
-        print(
-            f"ratio (a)/(b) speed-up over naive : {result['naive_s'] / result['ingest_s']:.2f}x "
-            "(goal >= 5x)"
-        )
-        print(
-            f"ratio (a)/(c) time vs floor       : {result['ingest_s'] / result['floor_s']:.2f}x "
-            "(goal <= 2x)"
-        )
+        result = measure(records, args.patients, Path(tmp), skip_baselines=False)
+        report(result, args.patients)
         if args.memory_check:
-            big = measure(4 * n, args.patients, Path(tmp), skip_baselines=True)
+            big = measure(4 * records, args.patients, Path(tmp), skip_baselines=True)
             growth = big["ingest_rss_mib"] / max(result["ingest_rss_mib"], 1)
             print(
-                f"peak RSS at {4 * n:,}: {big['ingest_rss_mib']} MiB "
-                f"({growth:.2f}x of {n:,}; goal <= 1.2x)"
+                f"(a) at {4 * records:,}: {4 * records / big['ingest_s']:,.0f} rec/s "
+                f"({big['ingest_s']:.1f} s); pipeline {big['pipeline_s']:.1f} s; loader steps: "
+                + _steps(big["steps"])
+            )
+            print(
+                f"peak RSS at {4 * records:,}: {big['ingest_rss_mib']} MiB "
+                f"({growth:.2f}x of {records:,}; goal <= 1.2x)"
             )
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from pipeline.canonical import Reject, new_record, parse_instant, provenance, reject
 from pipeline.fhir_costs import cost_fact
+from pipeline.fhir_types import R4_RESOURCE_TYPES
 from pipeline.readers import DecodedLines, drain_bad
 
 RECORD_TYPES = {
@@ -234,6 +235,8 @@ def parse_ndjson(spec, stream, stats):
                 yield "skip", "reference_data"
             elif rtype is None:
                 yield "reject", reject(spec, pos, line, "missing_field", "no resourceType")
+            elif rtype in R4_RESOURCE_TYPES:
+                yield "skip", "unsupported_resource"
             else:
                 yield "reject", reject(spec, pos, line, "unsupported_resource", rtype)
         except Reject as err:

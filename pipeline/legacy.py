@@ -54,17 +54,60 @@ def _excerpt(row):
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def parse_legacy(spec, stream, stats):
-    """Yield ("batch", [json_line]), ("totals", {...}) and ("reject", row) for a legacy CSV."""
+def row_outcome(spec, row, pos, prefix):
+    """Check one legacy row: return (json_line, (pid, month), cents), or raise Reject.
+
+    `prefix` is prefixes(spec); the returned line is the record exactly as records.ndjson has it.
+    """
+    if len(row) != WIDTH:
+        raise Reject("wrong_column_count", f"{len(row)} columns, expected {WIDTH}")
+    rid, pid = row[0].strip(), row[1].strip()
+    if not rid:
+        raise Reject("missing_field", "id is empty")
+    if not pid:
+        raise Reject("missing_field", "patient_id is empty")
+    if not pid.isdecimal():
+        raise Reject("bad_id", f"patient_id={pid[:40]!r}")
+    day = _day(row[2])
+    cents = _cents(row[6])
+    pid = int(pid)
+    month = month_of(day)
+    head, relpath, prov = prefix
+    line = (
+        f"{head}{esc(relpath + '#' + rid)},"
+        f'"patient":{{"platform_patient_id":{pid}}},"kind":"encounter","recorded_at":null,'
+        f'"record_date":"{day}","month":"{month}","diagnosis":{esc(row[3])},'
+        f'"treatment":{esc(row[4])},"prescription":{esc(row[5])},'
+        f'"cost":"{money(cents)}","cost_source":"source",'
+        f'"notes":{esc(row[7])},"provenance":{prov}{pos}}}}}'
+    )
+    return line, (pid, month), cents
+
+
+def prefixes(spec):
+    """The constant parts of a file's record lines: (head, relpath, provenance prefix)."""
+    head = f'{{"source_system":{esc(spec["source_system"])},"source_record_id":'
+    prov = f'{{"file":{esc(spec["uri"])},"generation":{esc(spec["generation"])},"position":'
+    return head, spec["relpath"], prov
+
+
+def is_header(row):
+    """Whether a first row is the legacy header."""
+    return tuple(c.strip().lower() for c in row) == LEGACY_COLUMNS
+
+
+def parse_legacy(spec, stream, stats, first_line=1):
+    """Yield ("batch", [json_line]), ("totals", {...}) and ("reject", row) for a legacy CSV.
+
+    `stream` may be a block of a file that starts at physical line `first_line`.
+    """
     # surrogateescape keeps bad bytes visible as lone surrogates; a batch that then fails to
     # encode is split and its bad lines become bad_utf8 rejects.
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.reader(text)
-    source, relpath = spec["source_system"], spec["relpath"]
-    head = f'{{"source_system":{esc(source)},"source_record_id":'
-    prov = f'{{"file":{esc(spec["uri"])},"generation":{esc(spec["generation"])},"position":'
+    prefix = prefixes(spec)
     batch, keys, partial = [], [], {}
-    end = 0
+    base = end = first_line - 1
     while True:
         try:
             row = next(reader)
@@ -72,53 +115,37 @@ def parse_legacy(spec, stream, stats):
             break
         except csv.Error as err:
             stats["rows_read"] += 1
-            yield "reject", reject(spec, reader.line_num, "", "malformed_csv", err)
-            end = reader.line_num
+            yield "reject", reject(spec, base + reader.line_num, "", "malformed_csv", err)
+            end = base + reader.line_num
             continue
-        pos, end = end + 1, reader.line_num
-        if not row or (pos == 1 and tuple(c.strip().lower() for c in row) == LEGACY_COLUMNS):
+        pos, end = end + 1, base + reader.line_num
+        if not row or (pos == 1 and is_header(row)):
             continue
         stats["rows_read"] += 1
-        if len(row) != WIDTH:
-            detail = f"{len(row)} columns, expected {WIDTH}"
-            yield "reject", reject(spec, pos, _excerpt(row), "wrong_column_count", detail)
-            continue
-        rid, pid = row[0].strip(), row[1].strip()
         try:
-            if not rid:
-                raise Reject("missing_field", "id is empty")
-            if not pid:
-                raise Reject("missing_field", "patient_id is empty")
-            if not pid.isdecimal():
-                raise Reject("bad_id", f"patient_id={pid[:40]!r}")
-            day = _day(row[2])
-            cents = _cents(row[6])
+            line, key, cents = row_outcome(spec, row, pos, prefix)
         except Reject as err:
             yield "reject", reject(spec, pos, _excerpt(row), err.reason, err.detail)
             continue
-        pid = int(pid)
-        month = month_of(day)
-        key = (pid, month)
         acc = partial.get(key)
         if acc is None:
             partial[key] = [cents, 1]
         else:
             acc[0] += cents
             acc[1] += 1
-        batch.append(
-            f"{head}{esc(relpath + '#' + rid)},"
-            f'"patient":{{"platform_patient_id":{pid}}},"kind":"encounter","recorded_at":null,'
-            f'"record_date":"{day}","month":"{month}","diagnosis":{esc(row[3])},'
-            f'"treatment":{esc(row[4])},"prescription":{esc(row[5])},'
-            f'"cost":"{money(cents)}","cost_source":"source",'
-            f'"notes":{esc(row[7])},"provenance":{prov}{pos}}}}}'
-        )
+        batch.append(line)
         keys.append((key, cents, pos, row))
         if len(batch) >= BATCH:
             yield from _flush(spec, batch, keys, partial, stats)
             batch, keys = [], []
     yield from _flush(spec, batch, keys, partial, stats)
-    yield "totals", {(source, _patient(pid), month): v for (pid, month), v in partial.items()}
+    yield "totals", totals_of(spec, partial)
+
+
+def totals_of(spec, partial):
+    """{(pid, month): [cents, n]} -> the pipeline's totals keys for this file's source."""
+    source = spec["source_system"]
+    return {(source, _patient(pid), month): v for (pid, month), v in partial.items()}
 
 
 def _patient(pid):

@@ -8,10 +8,12 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.timestamp import MIN_TIMESTAMP
 from apache_beam.utils.windowed_value import WindowedValue
 
+from pipeline import legacy_blocks
 from pipeline.canonical import dumps, encode_lines, reject
 from pipeline.contract import cents, patient_key
 from pipeline.fhir import parse_bundle, parse_ndjson
 from pipeline.legacy import parse_legacy
+from pipeline.legacy_blocks import parse_block, plan_blocks, read_block
 from pipeline.readers import detect_format, open_binary, sniff
 from pipeline.stats import bump, merge_totals, new_stats
 from pipeline.synthea_csv import parse_synthea
@@ -37,7 +39,7 @@ TOTAL_SHARDS = 32
 def parser_for(fmt):
     """Return the parser generator function for a detected format, or None."""
     if fmt == "legacy_csv":
-        return parse_legacy
+        return parse_legacy_part
     if fmt == "fhir_bundle":
         return parse_bundle
     if fmt == "fhir_ndjson":
@@ -46,6 +48,31 @@ def parser_for(fmt):
         kind = fmt[len("synthea_") :]
         return lambda spec, stream, stats: parse_synthea(spec, stream, stats, kind)
     return None
+
+
+def parse_legacy_part(spec, stream, stats):
+    """A legacy file or one block of it (spec["block"]); a big unsplit file is streamed."""
+    block = spec.get("block")
+    if block is None and (spec.get("size") or 0) > legacy_blocks.BLOCK_BYTES:
+        return parse_legacy(spec, stream, stats)  # not split: it holds quotes, read row by row
+    start, end, first_line = block or (0, None, 1)
+    return parse_block(spec, read_block(stream, start, end), first_line, stats)
+
+
+def split_file(spec):
+    """One spec per block of a big legacy CSV file (so workers share it); else the spec as is."""
+    if (spec.get("size") or 0) <= legacy_blocks.BLOCK_BYTES:
+        return [spec]
+    try:
+        if detect_format(spec["uri"], sniff(spec["uri"])) != "legacy_csv":
+            return [spec]
+        with open_binary(spec["uri"]) as stream:
+            blocks = plan_blocks(stream)
+    except OSError:
+        return [spec]  # the parse step reports the read error
+    if len(blocks) == 1:
+        return [spec]
+    return [dict(spec, block=list(block)) for block in blocks]
 
 
 def total_key(record):
@@ -86,8 +113,8 @@ class ParseFileDoFn(beam.DoFn):
     def process(self, spec):
         head = b""
         try:
-            head = sniff(spec["uri"])
-            fmt = detect_format(spec["uri"], head)
+            head = b"" if spec.get("block") else sniff(spec["uri"])
+            fmt = "legacy_csv" if spec.get("block") else detect_format(spec["uri"], head)
         except OSError as err:
             fmt = "unreadable"
             error = ("read_error", err)
@@ -111,7 +138,8 @@ class ParseFileDoFn(beam.DoFn):
             self._count("rejected_read_error")
             row = reject(spec, stats["rows_read"], "", "read_error", err)
             yield beam.pvalue.TaggedOutput(REJECTS, encode_lines([dumps(row)]))
-        self._count("files")
+        if not spec.get("block") or spec["block"][0] == 0:
+            self._count("files")
         self._count("rows_read", stats["rows_read"])
         yield beam.pvalue.TaggedOutput(STATS, stats)
 

@@ -20,19 +20,21 @@ SYNTHEA_REFERENCE = {
     "providers": {"Id", "ORGANIZATION", "SPECIALITY"},
     "payers": {"Id", "NAME", "AMOUNT_COVERED"},
 }
-# Other Synthea exports we recognise by name but do not ingest (whole file skipped).
+# The other tables of a complete Synthea CSV export (18 with the ones above), recognised by
+# name and skipped row by row: valid data this platform does not store. Each names its patient
+# column, and claims/claims_transactions call it PATIENTID.
 SYNTHEA_OTHER = {
-    "allergies",
-    "careplans",
-    "claims",
-    "claims_transactions",
-    "devices",
-    "imaging_studies",
-    "immunizations",
-    "observations",
-    "procedures",
-    "supplies",
-    "payer_transitions",
+    "allergies": "PATIENT",
+    "careplans": "PATIENT",
+    "claims": "PATIENTID",
+    "claims_transactions": "PATIENTID",
+    "devices": "PATIENT",
+    "imaging_studies": "PATIENT",
+    "immunizations": "PATIENT",
+    "observations": "PATIENT",
+    "procedures": "PATIENT",
+    "supplies": "PATIENT",
+    "payer_transitions": "PATIENT",
 }
 SNIFF_BYTES = 65536
 
@@ -120,7 +122,7 @@ def detect_format(uri, head):
     for kinds, fmt in ((SYNTHEA_REQUIRED, None), (SYNTHEA_REFERENCE, "synthea_reference")):
         if stem in kinds and kinds[stem] <= columns:
             return fmt or f"synthea_{stem}"
-    if stem in SYNTHEA_OTHER and "PATIENT" in columns:
+    if SYNTHEA_OTHER.get(stem) in columns:
         return "synthea_other"
     for kind, required in SYNTHEA_REQUIRED.items():
         if required <= columns:

@@ -208,6 +208,17 @@ def run(argv=None, save_main_session=True):
     return read_json(join(plan.output, SUCCESS))
 
 
+def local_worker_args(workers):
+    """Beam options to run the local pipeline in `workers` processes (0: one per core).
+
+    1 keeps the in-process runner (no worker start-up, best for small runs); more uses the
+    DirectRunner's multi_processing mode, whose workers share the files and their blocks.
+    """
+    if workers == 1:
+        return []
+    return ["--direct_num_workers", str(workers), "--direct_running_mode", "multi_processing"]
+
+
 def run_pipeline(inputs, output, source_system=None, run_id=None, extra_args=None):
     """In-process entry point for the app: run on the given inputs and return the manifest."""
     argv = [arg for uri in inputs for arg in ("--input", uri)] + ["--output", output]

@@ -17,6 +17,7 @@ from pipeline.parse import (
     STATS,
     TOTALS,
     ParseFileDoFn,
+    split_file,
     total_key,
     total_shard,
 )
@@ -58,6 +59,8 @@ class ParseFiles(beam.PTransform):
         parsed = (
             specs
             | "Spread files" >> beam.Reshuffle()
+            | "Split big files" >> beam.FlatMap(split_file)
+            | "Spread blocks" >> beam.Reshuffle()
             | "Parse file"
             >> beam.ParDo(ParseFileDoFn()).with_outputs(
                 PATIENTS, REJECTS, TOTALS, STATS, PENDING, FACTS, main=RECORDS

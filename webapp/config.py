@@ -70,6 +70,8 @@ def build_config(instance_path: Path) -> dict:
         "CACHE_DEFAULT_TIMEOUT": int(os.environ.get("CACHE_DEFAULT_TIMEOUT", "300")),
         "STORAGE_URI": os.environ.get("STORAGE_URI") or str(Path("var/storage").resolve()),
         **session_settings(production),
+        # Local pipeline runs: worker processes (0 = one per core; 1 = in-process, no start-up).
+        "PIPELINE_WORKERS": int(os.environ.get("PIPELINE_WORKERS", "1")),
         "LOCKOUT_THRESHOLD": 5,
         "LOCKOUT_DURATION": timedelta(minutes=15),
         "WTF_CSRF_TIME_LIMIT": None,

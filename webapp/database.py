@@ -132,3 +132,10 @@ def insert_if_missing(table: Table, values: dict):
     """INSERT ... ON CONFLICT DO NOTHING: create a row unless one with its key exists."""
     stmt = (postgresql.insert if is_postgresql() else sqlite.insert)(table)
     return stmt.values(**values).on_conflict_do_nothing()
+
+
+def tune_bulk_load() -> None:
+    """Give this transaction room for big sorts and hashes (PostgreSQL's work_mem is per node)."""
+    if is_postgresql():
+        db.session.execute(text("SET LOCAL work_mem = '256MB'"))
+        db.session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))

@@ -45,7 +45,8 @@ ENC = {"resourceType": "Encounter", "id": "e1", "subject": {"reference": "Patien
 NDJSON_CASES = {
     "malformed_json": b'{"resourceType": "Patient", "id": ',
     "bad_utf8": b'{"resourceType": "Patient", "id": "\xff"}',
-    "unsupported_resource": json.dumps({"resourceType": "Observation", "id": "o1"}).encode(),
+    # Not a FHIR R4 type (a valid type the platform does not store is skipped, not rejected).
+    "unsupported_resource": json.dumps({"resourceType": "Spaceship", "id": "o1"}).encode(),
     "bad_date": json.dumps(dict(ENC, period={"start": "yesterday"})).encode(),
     "missing_field": json.dumps({"resourceType": "Patient", "id": "p2"}).encode(),
 }

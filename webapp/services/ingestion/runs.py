@@ -77,7 +77,8 @@ def execute_run(
     on_progress: Callable[[int], None] | None = None,
 ) -> LoadSummary:
     """Run the pipeline over the run's inputs, then load its output; failures mark the run."""
-    from pipeline.run import run_pipeline  # Beam is heavy: import it only when a run starts
+    # Beam is heavy: import it only when a run starts.
+    from pipeline.run import local_worker_args, run_pipeline
 
     run = db.session.get(PipelineRun, run_id)
     stage = on_stage or (lambda _text: None)
@@ -87,7 +88,13 @@ def execute_run(
             if not _input_files(run.input_uris):
                 raise ValueError(f"no input files under {', '.join(run.input_uris)}")
             stage(f"Pipeline: reading {', '.join(run.input_uris)}")
-            run_pipeline(run.input_uris, run.output_uri, source_system=source_system, run_id=run.id)
+            run_pipeline(
+                run.input_uris,
+                run.output_uri,
+                source_system=source_system,
+                run_id=run.id,
+                extra_args=local_worker_args(current_app.config.get("PIPELINE_WORKERS", 1)),
+            )
             _advance(run, "loading")
             stage(f"Loading {run.output_uri}")
             return load_run(run, on_progress)

@@ -15,7 +15,7 @@ from pipeline.contract import PATIENTS_FILE, REJECTS_FILE
 from webapp.database import is_postgresql
 from webapp.extensions import db
 from webapp.models import IngestReject, PipelineRun
-from webapp.services.costs.recompute import recompute_costs
+from webapp.services.costs.recompute import recompute_costs, recompute_months
 from webapp.services.ingestion.loader.duplicates import mark_duplicate_visits
 from webapp.services.ingestion.loader.identity import PatientResolver
 from webapp.services.ingestion.loader.output_files import (
@@ -27,6 +27,7 @@ from webapp.services.ingestion.loader.output_files import (
 from webapp.services.ingestion.loader.pg_bulk import PgBulkRecordWriter
 from webapp.services.ingestion.loader.reconcile import reconcile
 from webapp.services.ingestion.loader.records import RecordWriter
+from webapp.services.ingestion.loader.steps import StepTimes
 from webapp.services.ingestion.sources import register_unknown
 
 BATCH = 10_000
@@ -47,6 +48,7 @@ class LoadSummary:
     manifest: dict = field(default_factory=dict)
     # Source systems this load met for the first time: registered unassigned, seen by nobody.
     unassigned_sources: list[str] = field(default_factory=list)
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def rejected(self) -> int:
@@ -59,26 +61,38 @@ def load_output(
 ) -> LoadSummary:
     """Load a finished run's output and fill in the run's figures; the caller commits."""
     manifest = read_manifest(output_uri)
+    times = StepTimes()
     resolver = PatientResolver()
     systems = {entry.get("source_system") for entry in manifest.get("inputs", [])}
-    for rows in batched(iter_rows(output_uri, PATIENTS_FILE), BATCH):
-        systems.update(row["source_system"] for row in rows)
-        resolver.resolve_batch(rows)
+    with times.step("resolve patients"):
+        for rows in batched(iter_rows(output_uri, PATIENTS_FILE), BATCH):
+            systems.update(row["source_system"] for row in rows)
+            resolver.resolve_batch(rows)
     unassigned = register_unknown(systems)
-    writer = PgBulkRecordWriter(resolver) if is_postgresql() else RecordWriter(resolver)
+    writer_type = PgBulkRecordWriter if is_postgresql() else RecordWriter
+    writer = writer_type(resolver, times=times)
     writer.write_all(output_uri, progress)
-    duplicates = mark_duplicate_visits(writer.touched_patients)
-    recompute_costs(writer.touched_patients)
-    reasons = _store_rejects(output_uri, run.id, writer.refused)
+    with times.step("duplicate visits"):
+        duplicates, relinked = mark_duplicate_visits(writer.touched_patients)
+    with times.step("recompute costs"):
+        if writer.touched_months is None:
+            recompute_costs(writer.touched_patients)
+        else:
+            recompute_months(writer.touched_months | relinked)
+    with times.step("store rejects"):
+        reasons = _store_rejects(output_uri, run.id, writer.refused)
+    with times.step("reconcile"):
+        reconciliation = reconcile(output_uri, writer.totals)
     summary = LoadSummary(
         records_loaded=writer.written,
         patients_created=resolver.created,
         patients_linked=resolver.linked,
         duplicates=duplicates,
         rejected_by_reason=dict(reasons),
-        reconciliation=reconcile(output_uri, writer.totals),
+        reconciliation=reconciliation,
         manifest=manifest,
         unassigned_sources=unassigned,
+        step_seconds=dict(times),
     )
     _fill_run(run, summary, writer.touched_patients)
     return summary
@@ -127,4 +141,5 @@ def _fill_run(run: PipelineRun, summary: LoadSummary, touched: set[int]) -> None
         "patients_touched": len(touched),
         "skipped": counts.get("skipped", {}),
         "unassigned_sources": summary.unassigned_sources,
+        "load_seconds": summary.step_seconds,
     }

@@ -1,7 +1,9 @@
 """The PostgreSQL path of the record load: the NDJSON goes to the server as it is.
 
-records.ndjson is COPYed line by line into a temporary jsonb table; patients are resolved,
-duplicates ranked and records upserted by set-based SQL, so no record is parsed in Python.
+records.ndjson is COPYed line by line into a temporary json table and parsed once per line by
+json_to_record; patients are resolved, repeated ids ranked and records upserted by set-based
+SQL, so no record is parsed in Python. Only records that are new or changed are written, and
+the (patient, month) pairs they leave or enter are what the cost recomputation touches.
 """
 
 from collections.abc import Callable
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from pipeline.contract import RECORDS_FILE
-from webapp.database import copy_from
+from webapp.database import copy_from, tune_bulk_load
 from webapp.extensions import db
 from webapp.services import storage
 from webapp.services.ingestion.loader.record_store import KEY, UPDATABLE
@@ -26,59 +28,62 @@ COPY_LINES = (
     "COPY record_lines (doc) FROM STDIN WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
 )
 
+# One parse per line; each column typed as medical_record stores it.
 RESOLVE = """
 CREATE TEMP TABLE record_resolved ON COMMIT DROP AS
-SELECT l.seq, l.doc, coalesce(pi.patient_id, p.id) AS patient_id,
-       row_number() OVER (PARTITION BY l.doc->>'source_system', l.doc->>'source_record_id'
+SELECT l.seq, r.source_system, r.source_record_id,
+       coalesce(pi.patient_id, p.id) AS patient_id,
+       coalesce(r.patient->>'platform_patient_id', r.patient->>'source_patient_id') AS ref,
+       r.kind, r.record_date::date AS record_date, r.recorded_at::timestamptz AS recorded_at,
+       r.month, r.diagnosis, r.treatment, r.prescription, r.cost::numeric(12, 2) AS cost,
+       r.notes, nullif(right(r.provenance->>'file', 500), '') AS source_file,
+       nullif(left(r.provenance->>'position', 60), '') AS source_position,
+       row_number() OVER (PARTITION BY r.source_system, r.source_record_id
                           ORDER BY l.seq DESC) AS rank
 FROM record_lines l
+CROSS JOIN LATERAL json_to_record(l.doc) AS r(
+    source_system text, source_record_id text, patient json, kind text, recorded_at text,
+    record_date text, month text, diagnosis text, treatment text, prescription text, cost text,
+    notes text, provenance json)
 LEFT JOIN patient_identifier pi
-       ON pi.source_system = l.doc->>'source_system'
-      AND pi.source_patient_id = l.doc->'patient'->>'source_patient_id'
-LEFT JOIN patient p ON p.id = (l.doc->'patient'->>'platform_patient_id')::bigint
+       ON pi.source_system = r.source_system
+      AND pi.source_patient_id = r.patient->>'source_patient_id'
+LEFT JOIN patient p ON p.id = (r.patient->>'platform_patient_id')::bigint
 """
 
-# How each written column is computed from the staged line (UPDATABLE names the columns).
-FROM_LINE = {
-    "source_system": "doc->>'source_system'",
-    "source_record_id": "doc->>'source_record_id'",
-    "patient_id": "patient_id",
-    "kind": "doc->>'kind'",
-    "record_date": "(doc->>'record_date')::date",
-    "recorded_at": "(doc->>'recorded_at')::timestamptz",
-    "month": "doc->>'month'",
-    "diagnosis": "doc->>'diagnosis'",
-    "treatment": "doc->>'treatment'",
-    "prescription": "doc->>'prescription'",
-    "cost": "(doc->>'cost')::numeric(12, 2)",
-    "notes": "doc->>'notes'",
-    "source_file": "nullif(right(doc->'provenance'->>'file', 500), '')",
-    "source_position": "nullif(left(doc->'provenance'->>'position', 60), '')",
-    "created_at": "now()",
-    "updated_at": "now()",
-}
+# A record moving to another patient or month leaves its old (patient, month) to recompute.
+MOVED_FROM = """
+INSERT INTO load_touched (patient_id, month)
+SELECT m.patient_id, m.month FROM record_resolved s
+JOIN medical_record m USING (source_system, source_record_id)
+WHERE s.patient_id IS NOT NULL AND s.rank = 1
+  AND (m.patient_id, m.month) IS DISTINCT FROM (s.patient_id, s.month)
+"""
+
 COLUMNS = (*KEY, *UPDATABLE, "created_at", "updated_at")
 UPSERT = f"""
-INSERT INTO medical_record ({", ".join(COLUMNS)})
-SELECT {", ".join(FROM_LINE[c] for c in COLUMNS)} FROM record_resolved
-WHERE patient_id IS NOT NULL AND rank = 1
-ON CONFLICT ({", ".join(KEY)}) DO UPDATE
-SET {", ".join(f"{c} = EXCLUDED.{c}" for c in (*UPDATABLE, "updated_at"))}
-WHERE ({", ".join(f"medical_record.{c}" for c in UPDATABLE)})
-      IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in UPDATABLE)})
+WITH written AS (
+    INSERT INTO medical_record ({", ".join(COLUMNS)})
+    SELECT {", ".join(COLUMNS[:-2])}, now(), now() FROM record_resolved
+    WHERE patient_id IS NOT NULL AND rank = 1
+    ON CONFLICT ({", ".join(KEY)}) DO UPDATE
+    SET {", ".join(f"{c} = EXCLUDED.{c}" for c in (*UPDATABLE, "updated_at"))}
+    WHERE ({", ".join(f"medical_record.{c}" for c in UPDATABLE)})
+          IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in UPDATABLE)})
+    RETURNING patient_id, month
+)
+INSERT INTO load_touched (patient_id, month) SELECT DISTINCT patient_id, month FROM written
 """
 
 TOTALS = """
-SELECT doc->>'source_system',
-       coalesce(doc->'patient'->>'platform_patient_id', doc->'patient'->>'source_patient_id'),
-       doc->>'month', patient_id IS NOT NULL AND rank = 1,
-       sum(round((doc->>'cost')::numeric * 100))::bigint, count(*)
+SELECT source_system, ref, month, patient_id IS NOT NULL AND rank = 1,
+       sum(cost * 100)::bigint, count(*)
 FROM record_resolved GROUP BY 1, 2, 3, 4
 """
 
 REFUSED = """
-SELECT doc, patient_id IS NULL FROM record_resolved
-WHERE patient_id IS NULL OR rank > 1 ORDER BY seq
+SELECT l.doc, r.patient_id IS NULL FROM record_resolved r JOIN record_lines l USING (seq)
+WHERE r.patient_id IS NULL OR r.rank > 1 ORDER BY r.seq
 """
 
 
@@ -90,28 +95,44 @@ class PgBulkRecordWriter(WriterState):
         """Stage, resolve and upsert every record of the run."""
         db.session.flush()  # identifiers the resolver added must be visible to the joins
         connection = db.session.connection()
+        tune_bulk_load()
         connection.execute(
-            text("CREATE TEMP TABLE record_lines (seq bigserial, doc jsonb) ON COMMIT DROP")
+            text("CREATE TEMP TABLE record_lines (seq bigserial, doc json) ON COMMIT DROP")
+        )
+        connection.execute(
+            text("CREATE TEMP TABLE load_touched (patient_id bigint, month text) ON COMMIT DROP")
         )
         uri = storage.join(output_uri, RECORDS_FILE)
-        if storage.exists(uri):
-            with storage.open_binary(uri) as handle:
-                copy_from(COPY_LINES, handle)
-        connection.execute(text(RESOLVE))
-        connection.execute(text(UPSERT))
-        # Fresh statistics, or the planner keeps its picture of the table before this load
-        # and the cost recomputation that follows scans every record once per chunk.
-        connection.execute(text("ANALYZE medical_record"))
-        self.touched_patients = set(
-            connection.execute(
-                text(
-                    "SELECT DISTINCT patient_id FROM record_resolved WHERE rank = 1 "
-                    "AND patient_id IS NOT NULL"
+        with self.times.step("copy records"):
+            if storage.exists(uri):
+                with storage.open_binary(uri) as handle:
+                    copy_from(COPY_LINES, handle)
+        with self.times.step("resolve records"):
+            connection.execute(text(RESOLVE))
+            connection.execute(text("ANALYZE record_resolved"))
+        with self.times.step("upsert records"):
+            connection.execute(text(MOVED_FROM))
+            connection.execute(text(UPSERT))
+            # Fresh statistics, or the planner keeps its picture of the table before this load
+            # and the steps that follow scan every record once per chunk.
+            connection.execute(text("ANALYZE medical_record, load_touched"))
+        with self.times.step("count totals"):
+            self._count_totals(connection)
+            self._collect_refused(connection)
+            self.touched_months = {
+                (int(patient), month)
+                for patient, month in connection.execute(
+                    text("SELECT DISTINCT patient_id, month FROM load_touched")
                 )
-            ).scalars()
-        )
-        self._count_totals(connection)
-        self._collect_refused(connection)
+            }
+            self.touched_patients = set(
+                connection.execute(
+                    text(
+                        "SELECT DISTINCT patient_id FROM record_resolved WHERE rank = 1 "
+                        "AND patient_id IS NOT NULL"
+                    )
+                ).scalars()
+            )
         if progress:
             progress(self.written + len(self.refused))
 

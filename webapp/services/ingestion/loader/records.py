@@ -20,6 +20,7 @@ from webapp.models import Patient
 from webapp.services.ingestion.loader.identity import PatientResolver
 from webapp.services.ingestion.loader.output_files import batched, iter_rows
 from webapp.services.ingestion.loader.record_store import upsert_records
+from webapp.services.ingestion.loader.steps import StepTimes
 
 BATCH = 2_000
 UNKNOWN_PATIENT = "unknown_patient"
@@ -57,6 +58,9 @@ class WriterState:
     resolver: PatientResolver
     totals: LoadedTotals = field(default_factory=LoadedTotals)
     touched_patients: set[int] = field(default_factory=set)
+    # The (patient, month) pairs whose records changed; None: recompute touched patients whole.
+    touched_months: set[tuple[int, str]] | None = None
+    times: StepTimes = field(default_factory=StepTimes)
     refused: list[dict] = field(default_factory=list)
     written: int = 0
 
@@ -68,7 +72,8 @@ class RecordWriter(WriterState):
     def write_all(self, output_uri: str, progress: Callable[[int], None] | None = None) -> None:
         """Write every record of the run, batch by batch."""
         for rows in batched(iter_rows(output_uri, RECORDS_FILE), BATCH):
-            self.write_batch(rows)
+            with self.times.step("upsert records"):
+                self.write_batch(rows)
             if progress:
                 progress(len(rows))
 
