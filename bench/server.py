@@ -8,12 +8,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def gunicorn_command(port: int) -> list[str]:
-    """The Dockerfile's CMD with a loopback port filled in and the access log off."""
+def gunicorn_command(port: int, app: str = "wsgi:app") -> list[str]:
+    """The Dockerfile's CMD serving `app` on a loopback port, with the access log off."""
     dockerfile = (ROOT / "Dockerfile").read_text()
     cmd = dockerfile.split("CMD exec ", 1)[1].replace("\\\n", " ").split("\n")[0]
     cmd = cmd.replace('":${PORT}"', f"127.0.0.1:{port}").replace("--access-logfile -", "")
-    return [str(Path(sys.executable).parent / "gunicorn"), *shlex.split(cmd)[1:]]
+    args = [app if arg == "wsgi:app" else arg for arg in shlex.split(cmd)[1:]]
+    return [str(Path(sys.executable).parent / "gunicorn"), *args]
 
 
 def free_port() -> int:
