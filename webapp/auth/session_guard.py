@@ -4,13 +4,15 @@ import time
 
 from flask import current_app, flash, jsonify, redirect, request, session, url_for
 from flask_login import current_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db, login_manager
-from webapp.models import User
+from webapp.models import Role, User
 from webapp.services.audit.events import record_event
 from webapp.web.http import wants_json
 
 # Endpoints a user who must change their password may still reach.
+_WITH_PERMISSIONS = joinedload(User.role).joinedload(Role.permissions)
 PASSWORD_CHANGE_ALLOWED = {"auth.change_password", "auth.logout", "static", "core.healthz"}
 
 
@@ -20,7 +22,8 @@ def load_user(session_id: str) -> User | None:
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    # Role and permissions in the same statement: every guarded request asks for them.
+    user = db.session.get(User, int(user_id), options=[_WITH_PERMISSIONS])
     if user is None or not user.active or user.session_token != token:
         return None
     return user

@@ -112,81 +112,64 @@ def search_patients(query: PatientQuery, per_page: int = PER_PAGE) -> Page:
     if query.errors:
         return Page(items=[], page=1, per_page=per_page, total=0)
     stmt = _statement(query)
-    order = SORTS[query.sort]
     if _has_filters(query):
         # Find the matches first (trigram/date indexes, no order), then sort only those: walking
         # the name index and testing each row's name costs hundreds of ms at a million rows.
         # The bitmap scan has the rows in hand, so the sort keys come along and sorting is here.
-        found = db.session.execute(
-            stmt.add_columns(Patient.family_name, Patient.given_name, Patient.birth_date).limit(
-                COUNT_CAP + 1
-            )
-        ).all()
+        found = db.session.execute(stmt.add_columns(*_SHOWN).limit(COUNT_CAP + 1)).all()
         total = len(found)
         page = clamp_page(query.page, min(total, COUNT_CAP), per_page)
         key, descending = _PYTHON_SORTS[query.sort]
         ranked = sorted(found[:COUNT_CAP], key=key, reverse=descending)
-        ids = [row[0] for row in ranked[(page - 1) * per_page : page * per_page]]
+        shown = ranked[(page - 1) * per_page : page * per_page]
     else:
         counted = stmt.limit(COUNT_CAP + 1).subquery()
         total = db.session.scalar(select(func.count()).select_from(counted))
         page = clamp_page(query.page, min(total, COUNT_CAP), per_page)
-        offset = (page - 1) * per_page
-        ids = db.session.scalars(stmt.order_by(*order).limit(per_page).offset(offset)).all()
-    return Page(items=_rows(ids), page=page, per_page=per_page, total=total, cap=COUNT_CAP)
+        ordered = stmt.add_columns(*_SHOWN).order_by(*SORTS[query.sort])
+        shown = db.session.execute(ordered.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(items=_rows(shown), page=page, per_page=per_page, total=total, cap=COUNT_CAP)
 
 
-def _rows(ids: list[int]) -> list[PatientRow]:
-    if not ids:
+# The columns a result row shows, after Patient.id: (id, family, given, birth date, sex).
+_SHOWN = (Patient.family_name, Patient.given_name, Patient.birth_date, Patient.sex)
+
+
+def _rows(shown) -> list[PatientRow]:
+    if not shown:
         return []
-    patients = {
-        row.id: row
-        for row in db.session.execute(
-            select(
-                Patient.id, Patient.given_name, Patient.family_name, Patient.birth_date, Patient.sex
-            ).where(Patient.id.in_(ids))
-        )
-    }
-    sources = dict(
-        db.session.execute(
-            select(
-                PatientIdentifier.patient_id, func.count(PatientIdentifier.source_system.distinct())
-            )
-            .where(PatientIdentifier.patient_id.in_(ids))
-            .group_by(PatientIdentifier.patient_id)
-        ).all()
-    )
-    latest = latest_costs(ids)
+    extras = {row[0]: row[1:] for row in db.session.execute(_extras([row[0] for row in shown]))}
     rows = []
-    for pid in ids:
-        patient = patients[pid]
-        month, cost = latest.get(pid, (None, None))
+    for pid, family, given, birth, sex in shown:
+        sources, month, cost = extras[pid]
         rows.append(
             PatientRow(
                 pid,
-                f"{patient.given_name} {patient.family_name}".strip(),
-                patient.birth_date,
-                patient.sex,
-                sources.get(pid, 0),
+                f"{given} {family}".strip(),
+                birth,
+                sex,
+                sources or 0,
                 month,
-                cost,
+                Decimal(cost) if cost is not None else None,
             )
         )
     return rows
 
 
-def latest_costs(patient_ids: list[int]) -> dict[int, tuple[str, Decimal]]:
-    """Latest month and its total for each patient that has costs."""
+def _extras(ids: list[int]):
+    """Source count and latest month with its total, for the shown patients (one round trip)."""
+    sources = select(func.count(PatientIdentifier.source_system.distinct())).where(
+        PatientIdentifier.patient_id == Patient.id
+    )
     newest = (
-        select(PatientCost.patient_id, func.max(PatientCost.month).label("month"))
-        .where(PatientCost.patient_id.in_(patient_ids))
-        .group_by(PatientCost.patient_id)
-        .subquery()
+        select(PatientCost.month, PatientCost.total_cost)
+        .where(PatientCost.patient_id == Patient.id)
+        .order_by(PatientCost.month.desc())
+        .limit(1)
     )
-    rows = db.session.execute(
-        select(PatientCost.patient_id, PatientCost.month, PatientCost.total_cost).join(
-            newest,
-            (PatientCost.patient_id == newest.c.patient_id) & (PatientCost.month == newest.c.month),
-        )
-    )
-    return {pid: (month, Decimal(total)) for pid, month, total in rows}
+    return select(
+        Patient.id,
+        sources.scalar_subquery(),
+        newest.with_only_columns(PatientCost.month).scalar_subquery(),
+        newest.with_only_columns(PatientCost.total_cost).scalar_subquery(),
+    ).where(Patient.id.in_(ids))
