@@ -20,7 +20,7 @@ def costs():
     """The most recently updated monthly costs across patients, newest first."""
     page = latest_costs_page(parse_page(request.args.get("page")))
     response = render_page("clinic/costs.html", "cost_table", page=page, limit=EXPORT_LIMIT)
-    record_event("costs.view", details={"page": page.page})
+    record_event("costs.view", details={"page": page.page}, durable=False)
     return response
 
 
