@@ -55,9 +55,8 @@ ingest: $(VENV)/.installed-run  ## Run the pipeline on $$STORAGE_URI/incoming an
 demo-exports: $(VENV)/.installed-run  ## Write demo export files in all three formats
 	@$(BIN)/flask demo-exports
 
-serve: $(VENV)/.installed-run  ## Serve with gunicorn as the Dockerfile does
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --worker-class gthread --workers 2 --threads 128 \
-		--worker-connections 128 --timeout 0 wsgi:app
+serve: $(VENV)/.installed-run  ## Serve with gunicorn as the Dockerfile does (gunicorn.conf.py)
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 lint: $(VENV)/.installed-dev  ## Ruff lint and format check, and the import contracts (pyproject.toml)
 	$(BIN)/ruff check .

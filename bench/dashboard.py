@@ -90,7 +90,11 @@ def make_user(url: str, role_name: str, email: str) -> str:
 
     password = secrets.token_urlsafe(12)
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": normalize_database_url(url), "CACHE_TYPE": "SimpleCache"}
+        {
+            "SQLALCHEMY_DATABASE_URI": normalize_database_url(url),
+            "CACHE_TYPE": "SimpleCache",
+            "CACHE_OPTIONS": {},
+        }
     )
     with app.app_context():
         user = db.session.query(User).filter_by(email=email).one_or_none()
@@ -192,7 +196,9 @@ def wrk(port: int, scenario: Scenario, cookie: str, connections: int, seconds: f
         command = ["wrk", "--latency", "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s"]
         command += ["-s", str(ROOT / "bench" / "paths.lua"), f"http://127.0.0.1:{port}"]
         out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-    points = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)$", out, re.MULTILINE))
+    points = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)\s*$", out, re.MULTILINE))
+    if len(points) < 3:
+        raise SystemExit(f"wrk printed no latency distribution:\n{out}")
     count = int(re.search(r"(\d+) requests in", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
