@@ -73,8 +73,8 @@ bench-live: $(VENV)/.installed-dev  ## 200 WebSockets on gunicorn: commit-to-scr
 bench-ingest: $(VENV)/.installed-dev  ## flask ingest vs naive Beam vs COPY floor (BENCH_RECORDS=1000000)
 	$(BIN)/python bench/ingest.py --records $${BENCH_RECORDS:-1000000} --memory-check
 
-bench-dashboard: $(VENV)/.installed-dev  ## Dashboard benchmark (BENCH_PATIENTS=1000000; needs PostgreSQL + Redis)
-	$(BIN)/python bench/dashboard.py --patients $${BENCH_PATIENTS:-1000000}
+bench-dashboard: $(VENV)/.installed-dev  ## Dashboard benchmark vs a bare Flask app (BENCH_PATIENTS=200000; PostgreSQL, Redis, wrk)
+	$(BIN)/python bench/dashboard.py --patients $${BENCH_PATIENTS:-200000}
 
 docker:  ## Build the Cloud Run image (needs a Docker engine)
 	docker build -t aikey:latest .
