@@ -1,5 +1,5 @@
-# Cloud Run image: gunicorn with threads, since every open WebSocket holds one
-# (2 x 128 threads: 200+ live dashboards per instance, see bench/live.py).
+# Cloud Run image: gunicorn as gunicorn.conf.py says (gthread, 2 x 128 threads: one per open
+# WebSocket or request in flight; measured with bench/dashboard.py and bench/live.py).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -25,9 +25,5 @@ RUN useradd --create-home --uid 10001 aikey && mkdir -p instance && chown aikey 
 USER aikey
 
 EXPOSE 8080
-# --worker-connections = --threads: a worker accepts only the sockets it has threads for and
-# leaves the rest to the other worker, instead of queueing them behind endless WebSockets.
-# No access log: Cloud Run logs every request itself, and gunicorn's would carry query strings.
-# Probes: GET /health (liveness, no dependency) and /ready (database); see README "Deployment".
-CMD exec gunicorn --bind ":${PORT}" --worker-class gthread --workers 2 --threads 128 \
-    --worker-connections 128 --timeout 0 --graceful-timeout 20 --config gunicorn.conf.py wsgi:app
+# The serving configuration lives in gunicorn.conf.py (measured; see README "Serving").
+CMD exec gunicorn --config gunicorn.conf.py wsgi:app

@@ -82,9 +82,8 @@ ingest: $(VENV)/.installed-run  ## Run the pipeline on $$STORAGE_URI/incoming an
 demo-exports: $(VENV)/.installed-run  ## Write demo export files in all three formats
 	@$(BIN)/flask demo-exports
 
-serve: $(VENV)/.installed-run  ## Serve with gunicorn as the Dockerfile does
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --worker-class gthread --workers 2 --threads 128 \
-		--worker-connections 128 --timeout 0 --config gunicorn.conf.py wsgi:app
+serve: $(VENV)/.installed-run  ## Serve with gunicorn as the Dockerfile does (gunicorn.conf.py)
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 lint: $(VENV)/.installed-dev  ## Ruff lint and format check, and the import contracts (pyproject.toml)
 	$(BIN)/ruff check .
@@ -104,8 +103,8 @@ bench-ingest: $(VENV)/.installed-dev  ## flask ingest vs naive Beam vs COPY floo
 bench-audit: $(VENV)/.installed-dev  ## Audit hash chain: hashing overhead at write, seal and verify rows/s
 	$(BIN)/python bench/audit_chain.py --rows $${BENCH_AUDIT_ROWS:-200000}
 
-bench-dashboard: $(VENV)/.installed-dev  ## Dashboard benchmark (BENCH_PATIENTS=1000000; needs PostgreSQL + Redis)
-	$(BIN)/python bench/dashboard.py --patients $${BENCH_PATIENTS:-1000000}
+bench-dashboard: $(VENV)/.installed-dev  ## Dashboard benchmark vs a bare Flask app (BENCH_PATIENTS=200000; PostgreSQL, Redis, wrk)
+	$(BIN)/python bench/dashboard.py --patients $${BENCH_PATIENTS:-200000}
 
 docker:  ## Build the Cloud Run image (needs a Docker engine)
 	docker build -t aikey:latest .

@@ -1,5 +1,36 @@
-"""gunicorn settings the Dockerfile and `make serve` load with --config."""
+"""gunicorn settings: the one serving configuration of the Dockerfile, `make serve` and bench/.
 
-# The access log names the path without its query string (%(U)s, not %(r)s) and leaves out the
-# referrer: either may carry a patient's name, birth date or identifier (e.g. an old bookmark).
+Chosen by measurement (bench/dashboard.py, bench/live.py; README "Serving"): gthread workers,
+where an open WebSocket parks one thread that waits on its queue without taking the GIL.
+WEB_WORKER_CLASS=gevent switches to gevent workers with psycopg2 made cooperative (psycogreen)
+for re-measuring; on the shared 2-core bench machine they served pages at half the rate.
+"""
+
+import os
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"
+worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# One thread per open WebSocket or request in flight: 200+ live dashboards per instance.
+threads = int(os.environ.get("WEB_THREADS", "128"))
+# = threads: a worker accepts only the connections it has threads for and leaves the rest to
+# the other worker, instead of queueing them behind endless WebSockets.
+worker_connections = int(os.environ.get("WEB_WORKER_CONNECTIONS", str(threads)))
+# No limit on a request's life: WebSockets stay open for hours.
+timeout = 0
+graceful_timeout = 20
+# Cloud Run logs every request itself; a line per request here costs throughput for nothing.
+accesslog = None
+errorlog = "-"
+# Should an operator turn the access log on (--access-logfile -), it names the path without its
+# query string (%(U)s, not %(r)s) and leaves out the referrer: either may carry a patient's
+# name, birth date or identifier (e.g. an old bookmark).
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(L)s "%(a)s"'
+
+
+def post_fork(server, worker):
+    """Under gevent workers, make psycopg2 wait on gevent's hub instead of blocking the worker."""
+    if worker_class == "gevent":
+        from psycogreen.gevent import patch_psycopg
+
+        patch_psycopg()

@@ -3,7 +3,10 @@
 Creates a PostgreSQL database, migrates and seeds it, starts gunicorn on a loopback port,
 connects the clients with a doctor's session cookie, commits cost rows at a steady rate and
 prints p50/p99 latency from commit to receipt and how many messages were lost.
-Usage: python bench/live.py [--clients 200] [--rate 20] [--seconds 10]
+With --pages N, wrk drives N connections of doctor pages (charts, search, /costs) against
+the same server meanwhile and their req/s and p99 are printed too: pages must not stall
+pushes, nor pushes pages.
+Usage: python bench/live.py [--clients 200] [--rate 20] [--seconds 10] [--pages 16]
 """
 
 import argparse
@@ -25,6 +28,7 @@ from simple_websocket import Client, ConnectionClosed
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.dashboard import Scenario, get, wrk  # noqa: E402
 from bench.server import free_port, gunicorn_command  # noqa: E402
 from tests.support import services  # noqa: E402
 
@@ -64,6 +68,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--rate", type=float, default=20.0, help="commits per second")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--pages", type=int, default=0, help="wrk connections on doctor pages")
     args = parser.parse_args()
 
     name = services.create_database("aikey_bench")
@@ -124,6 +129,7 @@ def run(url: str, database_url: str, args) -> None:
     cursor = connection.cursor()
     cursor.execute("SELECT id FROM patient ORDER BY id")
     patients = [row[0] for row in cursor.fetchall()]
+    pages = start_pages(url, cookie, patients, args)
     sent: dict[str, float] = {}
     interval, count = 1.0 / args.rate, int(args.rate * args.seconds)
     start = time.monotonic()
@@ -140,6 +146,13 @@ def run(url: str, database_url: str, args) -> None:
     time.sleep(2.0)
     stop.set()
     connection.close()
+    if pages is not None:
+        pages.join()
+        load = pages.result
+        print(
+            f"pages meanwhile ({args.pages} connections): {load.rps:.0f} req/s, "
+            f"p50 {load.p50:.1f} ms, p99 {load.p99:.1f} ms, errors {load.errors}"
+        )
 
     latencies, lost = [], 0
     for key, committed in sent.items():
@@ -159,6 +172,23 @@ def run(url: str, database_url: str, args) -> None:
     for ws in clients:
         with contextlib.suppress(ConnectionClosed):
             ws.close()
+
+
+def start_pages(url: str, cookie: str, patients: list[int], args) -> threading.Thread | None:
+    """wrk on doctor pages for as long as the commits run, in a thread; None without --pages."""
+    if not args.pages:
+        return None
+    paths = [f"/patients/{pid}" for pid in patients[:50]] + ["/costs", "/patients?name=a"]
+    port = int(url.rsplit(":", 1)[1])
+
+    def drive():
+        thread.result = wrk(
+            port, Scenario([get(p) for p in paths]), cookie, args.pages, args.seconds
+        )
+
+    thread = threading.Thread(target=drive, daemon=True)
+    thread.start()
+    return thread
 
 
 if __name__ == "__main__":

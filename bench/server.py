@@ -1,4 +1,4 @@
-"""What the benchmarks share: the app served by gunicorn exactly as the Dockerfile runs it."""
+"""What the benchmarks share: an app served by gunicorn exactly as the Dockerfile serves aiKey."""
 
 import shlex
 import socket
@@ -8,12 +8,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def gunicorn_command(port: int) -> list[str]:
-    """The Dockerfile's CMD with a loopback port filled in and the access log off."""
+def gunicorn_command(port: int, app: str = "wsgi:app") -> list[str]:
+    """The Dockerfile's CMD serving `app` on a loopback port (gunicorn.conf.py as in the image)."""
     dockerfile = (ROOT / "Dockerfile").read_text()
     cmd = dockerfile.split("CMD exec ", 1)[1].replace("\\\n", " ").split("\n")[0]
-    cmd = cmd.replace('":${PORT}"', f"127.0.0.1:{port}").replace("--access-logfile -", "")
-    return [str(Path(sys.executable).parent / "gunicorn"), *shlex.split(cmd)[1:]]
+    args = [app if arg == "wsgi:app" else arg for arg in shlex.split(cmd)[1:]]
+    return [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", *args]
 
 
 def free_port() -> int:

@@ -29,8 +29,8 @@ def dockerfile_command(port: int) -> list[str]:
     text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
     command = next(line for line in text.splitlines() if line.startswith("CMD exec gunicorn"))
     args = shlex.split(command.removeprefix("CMD exec "))
-    args[args.index("--bind") + 1] = f"127.0.0.1:{port}"
-    return [sys.executable, "-m", *args[:-1], "--access-logfile", "-", args[-1]]
+    bind = ["--bind", f"127.0.0.1:{port}"]  # overrides gunicorn.conf.py's $PORT binding
+    return [sys.executable, "-m", *args[:-1], *bind, "--access-logfile", "-", args[-1]]
 
 
 def free_port() -> int:

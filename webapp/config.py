@@ -64,7 +64,10 @@ def build_config(instance_path: Path) -> dict:
         "AIKEY_PRODUCTION": production,
         "SECRET_KEY": load_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Pre-ping: a connection Cloud SQL dropped (maintenance, failover) is replaced before a
+        # doctor's request uses it, at the cost of one short round trip per checkout; recycling
+        # keeps idle ones from going stale.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_recycle": 1800},
         "REDIS_URL": redis_url,
         **cache_settings(redis_url),
         "CACHE_DEFAULT_TIMEOUT": int(os.environ.get("CACHE_DEFAULT_TIMEOUT", "300")),

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+import psycopg2.extensions
 from flask import Flask, current_app
 from sqlalchemy import Select, Table, insert, or_, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -81,7 +82,37 @@ def bulk_insert(table: Table, columns: Sequence[str], rows: list[tuple]) -> None
 def copy_from(statement: str, handle) -> None:
     """Run a COPY ... FROM STDIN on the session's connection, reading `handle` (PostgreSQL)."""
     cursor = db.session.connection().connection.driver_connection.cursor()
-    cursor.copy_expert(statement, handle)
+    with _blocking_driver():
+        cursor.copy_expert(statement, handle)
+
+
+_green_pauses = {"depth": 0, "callback": None}
+
+
+@contextmanager
+def _blocking_driver() -> Iterator[None]:
+    # psycopg2 refuses COPY while a wait callback (psycogreen, gevent workers) is set; the COPY
+    # blocks its worker instead. A depth count, as a paused greenlet may start another COPY.
+    if _green_pauses["depth"] == 0:
+        _green_pauses["callback"] = psycopg2.extensions.get_wait_callback()
+        psycopg2.extensions.set_wait_callback(None)
+    _green_pauses["depth"] += 1
+    try:
+        yield
+    finally:
+        _green_pauses["depth"] -= 1
+        if _green_pauses["depth"] == 0:
+            psycopg2.extensions.set_wait_callback(_green_pauses["callback"])
+
+
+def commit_without_flush_wait() -> None:
+    """Let this transaction's COMMIT return before its WAL reaches disk (PostgreSQL).
+
+    For audit-only transactions of read views: an app crash loses nothing; only a database
+    server crash within ~3 x wal_writer_delay of the commit can lose the row (README "Audit").
+    """
+    if is_postgresql():
+        db.session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
 def _csv(rows: list[tuple]) -> io.StringIO:

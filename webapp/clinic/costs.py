@@ -22,7 +22,7 @@ def costs():
     """The most recently updated monthly costs of the doctor's patients, newest first."""
     page = latest_costs_page(parse_page(request.args.get("page")), scope_of(current_user))
     response = render_page("clinic/costs.html", "cost_table", page=page, limit=EXPORT_LIMIT)
-    record_event("costs.view", details={"page": page.page})
+    record_event("costs.view", details={"page": page.page}, durable=False)
     return response
 
 

@@ -50,7 +50,9 @@ def patients():
         sorts={key: SORT_LABELS[key] for key in SORTS},
     )
     record_event(
-        "patients.search", details={**query.as_args(), "page": page.page, "matches": page.total}
+        "patients.search",
+        details={**query.as_args(), "page": page.page, "matches": page.total},
+        durable=False,
     )
     return response
 
@@ -90,6 +92,7 @@ def chart(patient_id: int):
         "patients.chart_view",
         patient_id=patient_id,
         details={**flt.as_args(), "page": visits.page},
+        durable=False,
     )
     return response
 

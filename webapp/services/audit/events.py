@@ -12,6 +12,7 @@ from typing import Any
 from flask import current_app, has_app_context
 
 from webapp.common.clock import utcnow
+from webapp.database import commit_without_flush_wait
 from webapp.extensions import db
 from webapp.models import AuditEvent
 from webapp.services.audit.chain import content_hash
@@ -50,8 +51,13 @@ def record_event(
     actor=None,
     actor_email: str | None = None,
     commit: bool = True,
+    durable: bool = True,
 ) -> AuditEvent:
-    """Append an audit row for the current request's user (or the given actor)."""
+    """Append an audit row for the current request's user (or the given actor).
+
+    durable=False is for the audit-only transaction of a read view: its commit does not wait
+    for the WAL flush (see webapp.database.commit_without_flush_wait).
+    """
     context = _context()
     actor = actor or context.actor
     fields = {
@@ -69,5 +75,7 @@ def record_event(
     event = AuditEvent(**fields, row_hash=content_hash(**fields))
     db.session.add(event)
     if commit:
+        if not durable:
+            commit_without_flush_wait()
         db.session.commit()
     return event

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, null, select, union_all
 
 from webapp.common.paging import Page, clamp_page, parse_page
 from webapp.extensions import db
@@ -75,9 +75,22 @@ def parse_filter(args) -> RecordFilter:
     return flt
 
 
+# Only the columns a visit shows: rows, not ORM objects.
+_COLUMNS = (
+    MedicalRecord.id,
+    MedicalRecord.record_date,
+    MedicalRecord.kind,
+    MedicalRecord.diagnosis,
+    MedicalRecord.treatment,
+    MedicalRecord.prescription,
+    MedicalRecord.cost,
+    MedicalRecord.source_system,
+)
+
+
 def _statement(patient_id: int, flt: RecordFilter):
     # Duplicates are another source's report of a visit already listed: shown as its source.
-    stmt = select(MedicalRecord).where(
+    stmt = select(*_COLUMNS).where(
         MedicalRecord.patient_id == patient_id, MedicalRecord.duplicate_of_id.is_(None)
     )
     if flt.kind:
@@ -89,24 +102,42 @@ def _statement(patient_id: int, flt: RecordFilter):
     return stmt.order_by(MedicalRecord.record_date.desc(), MedicalRecord.id.desc())
 
 
+def _visits_and_total(stmt, limit: int, offset: int) -> tuple[list[Visit], int]:
+    """One round trip: a page of visits, the filter's total, and the sources of their duplicates."""
+    page = stmt.add_columns(func.count().over().label("total")).limit(limit).offset(offset)
+    page = page.cte("visit_page")
+    originals = select(*(page.c[c.key] for c in _COLUMNS), page.c.total, _no_int())
+    copies = select(*_COLUMNS, _no_int(), MedicalRecord.duplicate_of_id).where(
+        MedicalRecord.duplicate_of_id.in_(select(page.c.id))
+    )
+    rows = db.session.execute(union_all(originals, copies)).all()
+    firsts = sorted((r for r in rows if r[9] is None), key=lambda r: (r[1], r[0]), reverse=True)
+    sources = defaultdict(list)
+    for row in firsts + sorted((r for r in rows if r[9] is not None), key=lambda r: r[0]):
+        key = row[9] if row[9] is not None else row[0]
+        if row[7] not in sources[key]:
+            sources[key].append(row[7])
+    visits = [Visit(*r[:6], Decimal(r[6]), tuple(sources[r[0]])) for r in firsts]
+    return visits, (firsts[0][8] if firsts else 0)
+
+
+def _no_int():
+    return cast(null(), Integer)
+
+
 def patient_visits(patient_id: int, flt: RecordFilter, per_page: int = PER_PAGE) -> Page:
     """One page of the patient's visits, newest first."""
     if flt.errors:
         return Page(items=[], page=1, per_page=per_page, total=0)
     stmt = _statement(patient_id, flt)
-    # One round trip for the page and the total; a count only when the page is past the end.
-    counted = stmt.add_columns(func.count().over()).limit(per_page)
-    rows = db.session.execute(counted.offset((flt.page - 1) * per_page)).all()
     page = flt.page
-    if rows:
-        total = rows[0][1]
-    else:
+    visits, total = _visits_and_total(stmt, per_page, (page - 1) * per_page)
+    if not visits and page > 1:  # past the end: count, then show the last page
         total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
         page = clamp_page(flt.page, total, per_page)
         if page != flt.page:
-            rows = db.session.execute(counted.offset((page - 1) * per_page)).all()
-    records = [row[0] for row in rows]
-    return Page(items=_visits(records), page=page, per_page=per_page, total=total)
+            visits, total = _visits_and_total(stmt, per_page, (page - 1) * per_page)
+    return Page(items=visits, page=page, per_page=per_page, total=total)
 
 
 def iter_visits(patient_id: int) -> Iterator[Visit]:
@@ -114,36 +145,8 @@ def iter_visits(patient_id: int) -> Iterator[Visit]:
     stmt = _statement(patient_id, RecordFilter())
     offset = 0
     while True:
-        batch = db.session.scalars(stmt.limit(EXPORT_BATCH).offset(offset)).all()
-        yield from _visits(batch)
+        batch, _total = _visits_and_total(stmt, EXPORT_BATCH, offset)
+        yield from batch
         if len(batch) < EXPORT_BATCH:
             return
         offset += EXPORT_BATCH
-
-
-def _visits(records: list[MedicalRecord]) -> list[Visit]:
-    sources = defaultdict(list)
-    for record in records:
-        sources[record.id].append(record.source_system)
-    if records:
-        duplicates = db.session.execute(
-            select(MedicalRecord.duplicate_of_id, MedicalRecord.source_system)
-            .where(MedicalRecord.duplicate_of_id.in_([r.id for r in records]))
-            .order_by(MedicalRecord.id)
-        )
-        for original_id, system in duplicates:
-            if system not in sources[original_id]:
-                sources[original_id].append(system)
-    return [
-        Visit(
-            r.id,
-            r.record_date,
-            r.kind,
-            r.diagnosis,
-            r.treatment,
-            r.prescription,
-            Decimal(r.cost),
-            tuple(sources[r.id]),
-        )
-        for r in records
-    ]

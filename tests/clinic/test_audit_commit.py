@@ -1,0 +1,26 @@
+"""Read views' audit rows commit without waiting for the WAL flush, and are never skipped."""
+
+from datetime import date
+
+from sqlalchemy import select, text
+
+from tests.support.factories import make_patient
+from webapp.database import commit_without_flush_wait
+from webapp.models import AuditEvent
+
+
+def test_relaxed_commit_applies_to_its_own_transaction_only(db):
+    db.session.execute(text("SELECT 1"))
+    commit_without_flush_wait()
+    assert db.session.scalar(text("SHOW synchronous_commit")) == "off"
+    db.session.commit()
+    assert db.session.scalar(text("SHOW synchronous_commit")) == "on"
+
+
+def test_every_read_view_leaves_its_audit_row_committed_before_the_response(doctor, db):
+    patient = make_patient("Ana", "Audited", date(1980, 1, 1))
+    for path in (f"/patients/{patient.id}", "/patients?name=audited", "/costs"):
+        assert doctor.get(path).status_code == 200
+    db.session.rollback()  # a fresh snapshot: only committed rows are visible
+    actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-3:] == ["patients.chart_view", "patients.search", "costs.view"]
