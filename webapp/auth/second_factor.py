@@ -7,6 +7,7 @@ that `session_guard.load_user` put on `g`: it dies with the session (sign-out, a
 from flask import g, jsonify, redirect, request, url_for
 from flask_login import current_user
 
+from webapp.extensions import db
 from webapp.models import User
 from webapp.models.permissions import AIPHAS, DOCTOR
 from webapp.services.accounts import sessions
@@ -21,8 +22,9 @@ ALWAYS_ALLOWED = {"auth.logout", "static", "core.health", "core.ready"}
 
 
 def mark_second_factor_passed() -> None:
-    """Record that this session has just passed (or enrolled) the second factor; caller commits."""
+    """Record, and commit, that this session has just passed (or enrolled) the second factor."""
     sessions.mark_second_factor(g.user_session)
+    db.session.commit()
 
 
 def second_factor_passed() -> bool:
