@@ -4,10 +4,11 @@ A route added without a guard from webapp.auth.decorators fails here.
 """
 
 import pytest
-from werkzeug.routing import IntegerConverter, Rule
+from werkzeug.routing import Rule
 
 from tests.support.auth import AuthActions, open_session_for
 from tests.support.factories import make_user
+from tests.support.routes import app_rules, build_path
 from tests.support.second_factor import enrol
 from tests.support.settings import app_settings
 from webapp import create_app
@@ -20,18 +21,6 @@ ROLES = ("anonymous", *ROLE_PERMISSIONS)
 def guard_app(database_url):
     """The app with CSRF off, so the guards themselves answer each request."""
     return create_app(app_settings(database_url, WTF_CSRF_ENABLED=False))
-
-
-def app_rules(app) -> list[Rule]:
-    return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
-
-
-def build_path(rule: Rule) -> str:
-    values = {
-        name: 1 if isinstance(rule._converters[name], IntegerConverter) else "sample"
-        for name in rule.arguments
-    }
-    return rule.build(values, append_unknown=False)[1]
 
 
 def request_as(

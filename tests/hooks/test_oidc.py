@@ -1,5 +1,7 @@
 """Every token fault is refused with 401 JSON and an audit row; a good token gets through."""
 
+import base64
+import json
 import time
 
 import pytest
@@ -11,6 +13,15 @@ from webapp.models import AuditEvent
 
 IGNORED = push_envelope("incoming/hospital-a/today.csv")
 NOW = int(time.time())
+
+
+def unsigned(key: SigningKey) -> dict:
+    """The same claims as a good token, but `alg: none` and no signature (RFC 7519 s. 6)."""
+    _, payload, _ = key.sign().split(".")
+    none = base64.urlsafe_b64encode(
+        json.dumps({"alg": "none", "typ": "JWT", "kid": key.kid}).encode()
+    )
+    return bearer(f"{none.decode().rstrip('=')}.{payload}.")
 
 
 def audit_actions(db) -> list[tuple[str, dict]]:
@@ -30,6 +41,7 @@ FAULTS = {
     "email_verified missing": lambda key: bearer(key.sign(email_verified=None)),
     "wrong issuer": lambda key: bearer(key.sign(iss="https://issuer.evil.test")),
     "unknown key id": lambda key: bearer(SigningKey("other-kid").sign()),
+    "alg none": unsigned,
 }
 
 

@@ -66,6 +66,25 @@ def test_malformed_envelope_is_400_json(hook_client, signing_key, db, fault):
     assert db.session.scalar(select(func.count(PipelineRun.id))) == 0
 
 
+@pytest.mark.parametrize(
+    "bucket, name",
+    [
+        ("another-bucket", "prod/output/r1/_SUCCESS"),  # the right path in someone else's bucket
+        ("aikey-test", "output/r1/_SUCCESS"),  # outside $STORAGE_URI's prefix
+        ("aikey-test", "prod/output/../output/r1/_SUCCESS"),
+        ("aikey-test", "prod%2Foutput%2Fr1%2F_SUCCESS"),
+    ],
+)
+def test_objects_outside_the_apps_bucket_and_prefix_are_ignored(
+    dataflow_app, signing_key, db, bucket, name
+):
+    client = dataflow_app.test_client()  # STORAGE_URI=gs://aikey-test/prod
+    response = post(client, signing_key, push_envelope(name, bucket=bucket))
+    assert response.status_code == 204
+    assert outcomes(db) == ["ignored"]
+    assert db.session.scalar(select(func.count(PipelineRun.id))) == 0
+
+
 def test_body_that_is_not_json_is_400(hook_client, signing_key, db):
     response = hook_client.post(
         "/hooks/pubsub/storage",
@@ -89,6 +108,25 @@ def test_other_objects_are_acknowledged_and_ignored(hook_client, signing_key, db
     assert response.status_code == 204
     assert outcomes(db) == ["ignored"]
     assert db.session.scalar(select(func.count(StorageEvent.id))) == 0
+
+
+@pytest.mark.parametrize(
+    "name, bucket",
+    [
+        ("output/../_SUCCESS", "aikey-test"),
+        ("output/../../etc/_SUCCESS", "aikey-test"),
+        ("output/%2e%2e/_SUCCESS", "aikey-test"),
+        ("output/r1%2F..%2F/_SUCCESS", "aikey-test"),
+        ("output//_SUCCESS", "aikey-test"),
+        ("/output/r1/_SUCCESS", "aikey-test"),
+    ],
+)
+def test_hostile_object_paths_are_ignored_and_audited(hook_client, signing_key, db, name, bucket):
+    response = post(hook_client, signing_key, push_envelope(name, bucket=bucket))
+    assert response.status_code == 204
+    assert outcomes(db) == ["ignored"]  # the audit row names the object and the outcome
+    assert db.session.scalar(select(func.count(StorageEvent.id))) == 0
+    assert db.session.scalar(select(func.count(PipelineRun.id))) == 0
 
 
 def test_success_of_a_real_pipeline_run_loads_it(

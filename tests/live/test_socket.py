@@ -41,6 +41,8 @@ def test_refused_with_a_foreign_origin(server, doctor):
     cookie = session_cookie(server, doctor)
     assert handshake_status(server, {"Cookie": cookie, "Origin": "http://evil.test"}) == 403
     assert handshake_status(server, {"Cookie": cookie}) == 403  # browsers always send Origin
+    # Sandboxed frames and file:// pages send the literal origin "null".
+    assert handshake_status(server, {"Cookie": cookie, "Origin": "null"}) == 403
     with pytest.raises(ConnectionError):
         connect(server, doctor, origin="http://evil.test")
 

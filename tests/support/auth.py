@@ -49,13 +49,13 @@ class AuthActions:
         return csrf_token(self._client.get(url, follow_redirects=True).get_data(as_text=True))
 
 
-def open_session_for(client, user, second_factor: bool = True) -> str:
+def open_session_for(client, user, second_factor: bool = True, agent: str = "test client") -> str:
     """Give a test client a server-side session of the user without the sign-in form
     (past the second factor unless `second_factor` is False)."""
     from webapp.extensions import db
     from webapp.services.accounts.sessions import mark_second_factor, open_session
 
-    row, token = open_session(user, "127.0.0.1", "test client")
+    row, token = open_session(user, "127.0.0.1", agent)
     if second_factor:
         mark_second_factor(row)
     db.session.commit()
