@@ -105,3 +105,32 @@ def test_a_value_never_passes_for_a_field_name():
     assert field_and_problem("unsupported_resource", "Observation")[0] == "resourceType"
     assert field_and_problem("bad_utf8", "'utf-8' codec can't decode byte 0xe9")[0] == "(row)"
     assert field_and_problem("something_new", "Jerónimo599 = x") == ("(row)", "refused")
+
+
+def test_per_patient_file_names_show_only_the_resource_id(client, auth, db):
+    """Synthea's FHIR bundles are named after the patient; staff see the bundle's id instead."""
+    bundle = "Jorge_Luis88_Vela532_593aaa05-d864-1df7-5b96-155fbdb19f28.json"
+    run = PipelineRun(id="r-files", trigger="manual", status="succeeded", input_uris=[])
+    db.session.add(run)
+    db.session.commit()
+    db.session.add(
+        IngestReject(
+            run_id=run.id,
+            stage="pipeline",
+            source_system="valley-fhir",
+            file=f"incoming/valley-fhir/{bundle}",
+            position=2,
+            excerpt="{}",
+            reason="missing_field",
+            detail="Patient.birthDate is empty",
+        )
+    )
+    db.session.commit()
+    auth.login("AIPHAS")
+    page = client.get("/admin/runs/r-files").get_data(as_text=True)
+    export = client.get("/admin/runs/r-files/rejects.csv").get_data(as_text=True)
+    for shown in (page, export):
+        assert "Vela532" not in shown and "Jorge" not in shown
+        assert "incoming/valley-fhir/…593aaa05-d864-1df7-5b96-155fbdb19f28.json" in shown
+    # The stored row keeps the full name, for the hospital's own staff and rejects.ndjson.
+    assert "Vela532" in db.session.scalars(db.select(IngestReject.file)).one()

@@ -82,6 +82,24 @@ def field_and_problem(reason: str, detail: str | None) -> tuple[str, str]:
     return (match.group(1) if match else default_field), problem
 
 
+# One-bundle-per-patient exports (Synthea FHIR) name each file after the patient:
+# "Jorge_Luis88_Vela532_593aaa05-d864-1df7-5b96-155fbdb19f28.json". The resource id at the end
+# finds the file; the name in front of it is not for staff who see no clinical data.
+PER_PATIENT_FILE = re.compile(
+    r"^(?P<folder>.*/)?(?P<name>[^/]+?)[_-]?"
+    r"(?P<id>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"(?:\.[A-Za-z0-9]+)*)$"
+)
+
+
+def redact_file(path: str | None) -> str | None:
+    """The file as staff may see it: a per-patient file's name is cut to its resource id."""
+    match = PER_PATIENT_FILE.match(path or "")
+    if match is None:
+        return path
+    return f"{match.group('folder') or ''}…{match.group('id')}"
+
+
 def redact(reject: IngestReject) -> RedactedReject:
     """The reject as staff may see it: no excerpt, no detail."""
     field, problem = field_and_problem(reject.reason, reject.detail)
@@ -89,7 +107,7 @@ def redact(reject: IngestReject) -> RedactedReject:
         id=reject.id,
         stage=reject.stage,
         source_system=reject.source_system,
-        file=reject.file,
+        file=redact_file(reject.file),
         position=reject.position,
         reason=reject.reason,
         field=field,
