@@ -101,28 +101,17 @@ def test_body_that_is_not_json_is_400(hook_client, signing_key, db):
         ("output/r1/records.ndjson", "OBJECT_FINALIZE"),
         ("output/r1/_SUCCESS", "OBJECT_DELETE"),
         ("elsewhere/output/r1/_SUCCESS", "OBJECT_FINALIZE"),
+        # Hostile paths: traversal, encoded slashes and dots, empty or absolute parts.
+        ("output/../_SUCCESS", "OBJECT_FINALIZE"),
+        ("output/../../etc/_SUCCESS", "OBJECT_FINALIZE"),
+        ("output/%2e%2e/_SUCCESS", "OBJECT_FINALIZE"),
+        ("output/r1%2F..%2F/_SUCCESS", "OBJECT_FINALIZE"),
+        ("output//_SUCCESS", "OBJECT_FINALIZE"),
+        ("/output/r1/_SUCCESS", "OBJECT_FINALIZE"),
     ],
 )
 def test_other_objects_are_acknowledged_and_ignored(hook_client, signing_key, db, name, event):
     response = post(hook_client, signing_key, push_envelope(name, event_type=event))
-    assert response.status_code == 204
-    assert outcomes(db) == ["ignored"]
-    assert db.session.scalar(select(func.count(StorageEvent.id))) == 0
-
-
-@pytest.mark.parametrize(
-    "name, bucket",
-    [
-        ("output/../_SUCCESS", "aikey-test"),
-        ("output/../../etc/_SUCCESS", "aikey-test"),
-        ("output/%2e%2e/_SUCCESS", "aikey-test"),
-        ("output/r1%2F..%2F/_SUCCESS", "aikey-test"),
-        ("output//_SUCCESS", "aikey-test"),
-        ("/output/r1/_SUCCESS", "aikey-test"),
-    ],
-)
-def test_hostile_object_paths_are_ignored_and_audited(hook_client, signing_key, db, name, bucket):
-    response = post(hook_client, signing_key, push_envelope(name, bucket=bucket))
     assert response.status_code == 204
     assert outcomes(db) == ["ignored"]  # the audit row names the object and the outcome
     assert db.session.scalar(select(func.count(StorageEvent.id))) == 0

@@ -20,9 +20,6 @@ def server(live_app):
     server = LiveServer(live_app).start()
     yield server
     server.stop()
-    listener = live_app.extensions["live"].listener
-    if listener is not None:
-        listener.stop()
 
 
 @pytest.fixture

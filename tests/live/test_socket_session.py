@@ -32,9 +32,6 @@ def idle_server(database_url):
     server = LiveServer(app).start()
     yield server
     server.stop()
-    listener = app.extensions["live"].listener
-    if listener is not None:
-        listener.stop()
 
 
 def closed_within(ws, seconds: float) -> float:

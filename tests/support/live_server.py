@@ -9,6 +9,7 @@ class LiveServer:
     """A threaded werkzeug server on a free loopback port."""
 
     def __init__(self, app):
+        self._app = app
         self._server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -19,6 +20,9 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving and wait for the thread."""
+        """Stop serving, wait for the thread, and end the LISTEN thread sockets may have begun."""
         self._server.shutdown()
         self._thread.join(timeout=10)
+        listener = self._app.extensions["live"].listener
+        if listener is not None:
+            listener.stop()
