@@ -247,3 +247,16 @@ def test_envelope_parsing_matches_pubsub_fields():
         "delivery_attempt": 1,
     }
     assert json.loads(base64.b64decode(push_envelope("x")["message"]["data"]))["name"] == "x"
+
+
+def test_success_whose_output_is_gone_is_acknowledged_and_recorded(hook_client, signing_key, db):
+    # A rerun cleared output/run-gone/_SUCCESS before this notification arrived: retrying
+    # would never find it, so the hook acknowledges (no retry storm) and says why.
+    body = push_envelope("output/run-gone/_SUCCESS")
+    response = post(hook_client, signing_key, body)
+    assert response.status_code == 204, response.get_data(as_text=True)
+    assert outcomes(db) == ["no_output"]
+    assert db.session.scalars(select(StorageEvent.outcome)).all() == ["no_output"]
+    assert db.session.scalar(select(func.count(PipelineRun.id))) == 0  # no phantom run
+    assert post(hook_client, signing_key, body).status_code == 204
+    assert outcomes(db) == ["no_output", "duplicate"]

@@ -150,6 +150,19 @@ def test_a_running_dataflow_job_keeps_its_run_alive(dataflow_client, stand_in, s
     assert utcnow() - run.heartbeat_at < timedelta(minutes=1)
 
 
+def test_polling_runs_pages_ask_dataflow_once_per_interval(dataflow_client, stand_in, db):
+    # Every viewer's runs page polls every 2 s; each poll must not become a Dataflow API call.
+    add_run(db, "df-polled", dataflow_job_id="job-polled", minutes_ago=5, heartbeat_minutes_ago=5)
+    stand_in.set_job("job-polled", "JOB_STATE_RUNNING", ago(4))
+    AuthActions(dataflow_client).login("AIPHAS")
+    for _ in range(3):
+        assert dataflow_client.get("/admin/runs").status_code == 200
+        assert dataflow_client.get("/admin/runs/df-polled").status_code == 200
+    job_reads = [path for path, _ in stand_in.calls("GET") if "/jobs/job-polled" in path]
+    assert len(job_reads) == 1
+    assert reloaded(db, "df-polled").status == "running"
+
+
 def test_a_done_job_whose_output_never_loaded_fails_after_the_limit(
     dataflow_app, dataflow_client, stand_in, db
 ):

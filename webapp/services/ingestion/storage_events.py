@@ -12,6 +12,7 @@ from webapp.extensions import db
 from webapp.models import PipelineRun, StorageEvent
 from webapp.services import storage
 from webapp.services.ingestion import runs as ingestion
+from webapp.services.ingestion.loader.output_files import OutputNotReady
 
 FINALIZE = "OBJECT_FINALIZE"
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -52,14 +53,7 @@ def handle_notification(note: StorageNotification) -> tuple[str, str | None]:
         return "ignored", run_id
     # The unique (bucket, object, generation) row is inserted in the load's own transaction:
     # a concurrent duplicate waits on it and then fails, a later one finds it.
-    event = StorageEvent(
-        bucket=note.bucket,
-        object_name=note.object_name[:1024],
-        generation=note.generation,
-        event_type=note.event_type,
-        run_id=run_id,
-        outcome="loaded",
-    )
+    event = _event_row(note, run_id, "loaded")
     db.session.add(event)
     try:
         db.session.flush()
@@ -77,8 +71,35 @@ def handle_notification(note: StorageNotification) -> tuple[str, str | None]:
         db.session.commit()
         return event.outcome, run_id
     run.status = "loading"
-    ingestion.load_run(run)
+    try:
+        ingestion.load_run(run)
+    except OutputNotReady:
+        # The _SUCCESS was deleted (a rerun cleared it) or never reached this storage: a retry
+        # would find nothing either, so record it and acknowledge instead of failing forever.
+        db.session.rollback()
+        return _record_without_load(note, run_id, "no_output"), run_id
     return "loaded", run_id
+
+
+def _event_row(note: StorageNotification, run_id: str, outcome: str) -> StorageEvent:
+    return StorageEvent(
+        bucket=note.bucket,
+        object_name=note.object_name[:1024],
+        generation=note.generation,
+        event_type=note.event_type,
+        run_id=run_id,
+        outcome=outcome,
+    )
+
+
+def _record_without_load(note: StorageNotification, run_id: str, outcome: str) -> str:
+    db.session.add(_event_row(note, run_id, outcome))
+    try:
+        db.session.commit()
+    except IntegrityError:  # a concurrent delivery of the same event recorded it first
+        db.session.rollback()
+        return "duplicate"
+    return outcome
 
 
 def _worker_loads(run: PipelineRun) -> bool:

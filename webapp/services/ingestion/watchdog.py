@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import OperationalError
 
 from webapp.common.clock import as_utc, utcnow
@@ -20,6 +20,10 @@ from webapp.services.ingestion import dataflow
 from webapp.services.ingestion.runs import finish
 
 log = logging.getLogger(__name__)
+
+# A job confirmed alive this recently is not asked again: the runs pages poll every 2 s per
+# viewer, and each Dataflow call is a network round trip against a per-project API quota.
+JOB_POLL_INTERVAL = timedelta(seconds=15)
 
 
 @dataclass(frozen=True)
@@ -36,11 +40,14 @@ def stale_after() -> timedelta:
     return timedelta(minutes=float(current_app.config.get("RUN_STALE_MINUTES", 10)))
 
 
-def _active_runs(dataflow_only: bool = False) -> list[PipelineRun]:
+def _active_runs(polled_before: datetime | None = None) -> list[PipelineRun]:
     # SKIP LOCKED: a run whose row a load holds is alive by definition, and is not waited for.
     stmt = select(PipelineRun).where(PipelineRun.status.in_(ACTIVE_RUN_STATUSES))
-    if dataflow_only:
-        stmt = stmt.where(PipelineRun.dataflow_job_id.is_not(None))
+    if polled_before is not None:  # Dataflow runs whose job was not confirmed alive since then
+        stmt = stmt.where(
+            PipelineRun.dataflow_job_id.is_not(None),
+            or_(PipelineRun.heartbeat_at.is_(None), PipelineRun.heartbeat_at < polled_before),
+        )
     return list(db.session.scalars(stmt.with_for_update(skip_locked=True)))
 
 
@@ -74,7 +81,7 @@ def reconcile_dataflow_runs(now: datetime | None = None) -> list[RunChange]:
     """Follow each active Dataflow run's job: ended jobs fail the run, live ones keep it alive."""
     now, limit = now or utcnow(), stale_after()
     changes = []
-    for run in _active_runs(dataflow_only=True):
+    for run in _active_runs(polled_before=now - JOB_POLL_INTERVAL):
         try:
             job = dataflow.get_job(run.dataflow_job_id)
         except Exception as exc:  # Dataflow unreachable: the heartbeat rule decides later
