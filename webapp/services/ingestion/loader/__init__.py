@@ -65,9 +65,7 @@ def load_output(
     resolver = PatientResolver()
     systems = {entry.get("source_system") for entry in manifest.get("inputs", [])}
     with times.step("resolve patients"):
-        for rows in batched(iter_rows(output_uri, PATIENTS_FILE), BATCH):
-            systems.update(row["source_system"] for row in rows)
-            resolver.resolve_batch(rows)
+        systems |= resolver.resolve_all(iter_rows(output_uri, PATIENTS_FILE))
     unassigned = register_unknown(systems)
     writer_type = PgBulkRecordWriter if is_postgresql() else RecordWriter
     writer = writer_type(resolver, times=times)

@@ -80,6 +80,11 @@ class RecordWriter(WriterState):
     def write_batch(self, rows: list[dict]) -> None:
         """Resolve each row's patient, refuse the unknown ones, upsert the rest."""
         platform_ids = self._existing_platform_patients(rows)
+        self.resolver.load_known(
+            (row["source_system"], str(row["patient"][SOURCE_PATIENT_ID]))
+            for row in rows
+            if SOURCE_PATIENT_ID in row["patient"]
+        )
         values = {}
         for row in rows:
             patient_id = self._patient_id(row, platform_ids)
