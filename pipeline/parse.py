@@ -10,13 +10,14 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from pipeline import legacy_blocks
 from pipeline.canonical import dumps, encode_lines, reject
-from pipeline.contract import cents, patient_key
+from pipeline.contract import cents, patient_key, record_line
 from pipeline.fhir import parse_bundle, parse_ndjson
 from pipeline.legacy import parse_legacy
 from pipeline.legacy_blocks import parse_block, plan_blocks, read_block
 from pipeline.readers import detect_format, open_binary, sniff
 from pipeline.stats import bump, merge_totals, new_stats
 from pipeline.synthea_csv import parse_synthea
+from pipeline.totals_tables import as_map, compact
 
 RECORDS, PATIENTS, REJECTS, TOTALS, STATS, PENDING, FACTS = (
     "records",
@@ -27,11 +28,14 @@ RECORDS, PATIENTS, REJECTS, TOTALS, STATS, PENDING, FACTS = (
     "pending",
     "facts",
 )
-# Records leave the DoFn in lists of this many JSON lines: per-element overhead in the runner
+# Records leave the DoFn in lists of this many lines: per-element overhead in the runner
 # then costs per batch instead of per record.
 BATCH = 2000
 # Partial control totals are flushed when this many keys are held, so memory stays bounded.
 MAX_PARTIAL_KEYS = 1_000_000
+# Legacy blocks' totals tables are summed once they hold this many rows (keys repeat across
+# blocks), so a bundle holds about one row per key.
+MAX_TABLE_ROWS = 2_000_000
 # Totals travel as one map per shard, so the shuffle moves a few dozen elements, not millions.
 TOTAL_SHARDS = 32
 
@@ -97,8 +101,12 @@ class ParseFileDoFn(beam.DoFn):
         # One map for every file of the bundle: per-file maps would each be held by the runner
         # until the bundle ends, so memory would grow with the number of files.
         self.partial = {}
+        self.tables, self.table_rows = [], 0
 
     def finish_bundle(self):
+        if self.tables:
+            merge_totals(self.partial, as_map(compact(self.tables)))
+            self.tables, self.table_rows = [], 0
         for shard in self._shards(self.partial):
             yield beam.pvalue.TaggedOutput(
                 TOTALS, WindowedValue(shard, MIN_TIMESTAMP, [GlobalWindow()])
@@ -151,7 +159,7 @@ class ParseFileDoFn(beam.DoFn):
                 if kind == "line":
                     line, key, amount = row
                 else:
-                    line, key, amount = dumps(row), total_key(row), cents(row["cost"])
+                    line, key, amount = record_line(row), total_key(row), cents(row["cost"])
                 # Inlined rather than merge_totals: this runs once per record.
                 acc = partial.get(key)
                 if acc is None:
@@ -168,6 +176,8 @@ class ParseFileDoFn(beam.DoFn):
             elif kind == "batch":
                 self._count("records", row[1])
                 yield row[0]
+            elif kind == "totals_table":
+                self._add_table(row)
             elif kind == "totals":
                 merge_totals(partial, row)
                 if len(partial) >= MAX_PARTIAL_KEYS:
@@ -190,6 +200,13 @@ class ParseFileDoFn(beam.DoFn):
             yield from self._flush(tag, batches, stats)
         for kind, n in stats["skipped"].items():
             self._count(f"skipped_{kind}", n)
+
+    def _add_table(self, table):
+        self.tables.append(table)
+        self.table_rows += len(table)
+        if self.table_rows >= MAX_TABLE_ROWS:
+            self.tables = [compact(self.tables)]
+            self.table_rows = len(self.tables[0])
 
     def _flush(self, tag, batches, stats):
         lines = batches[tag]

@@ -1,12 +1,13 @@
 """Labelled composite transforms: parse files, price NDJSON records, compute control totals."""
 
 import json
+from json.encoder import encode_basestring as esc
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from pipeline.canonical import dumps, encode_lines
-from pipeline.contract import cents, money
+from pipeline.contract import cents, money, record_from_line, record_line
 from pipeline.fhir import apply_costs
 from pipeline.parse import (
     FACTS,
@@ -48,7 +49,7 @@ class PriceRecordsDoFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(
                 TOTALS, (total_shard(key), {key: [cents(record["cost"]), 1]})
             )
-            yield encode_lines([dumps(record)])
+            yield encode_lines([record_line(record)])
 
 
 class ParseFiles(beam.PTransform):
@@ -105,18 +106,17 @@ class MergeTotalsFn(beam.CombineFn):
 
 
 def format_totals(element):
-    """Return totals.ndjson lines (UTF-8 bytes, sorted by key) for one merged shard."""
+    """Return totals.ndjson lines (UTF-8 bytes, sorted by key) for one merged shard.
+
+    The patient part of a key is already compact JSON (contract.patient_key), so each line is
+    formatted as dumps() would write it without parsing and re-encoding it.
+    """
     _, merged = element
-    lines = []
-    for (source, patient, month), (total, count) in sorted(merged.items()):
-        row = {
-            "source_system": source,
-            "patient": json.loads(patient),
-            "month": month,
-            "total_cost": money(total),
-            "record_count": count,
-        }
-        lines.append(dumps(row))
+    lines = [
+        f'{{"source_system":{esc(source)},"patient":{patient},"month":{esc(month)},'
+        f'"total_cost":"{money(total)}","record_count":{count}}}'
+        for (source, patient, month), (total, count) in sorted(merged.items())
+    ]
     return encode_lines(lines)
 
 
@@ -137,3 +137,9 @@ def explode(batch):
     """Test/debug helper: one written batch (bytes or a str line) -> parsed dicts."""
     text = batch.decode("utf-8") if isinstance(batch, bytes) else batch
     return [json.loads(line) for line in text.splitlines() if line]
+
+
+def explode_records(batch):
+    """Test/debug helper: one written batch of records.tsv lines -> canonical record dicts."""
+    text = batch.decode("utf-8") if isinstance(batch, bytes) else batch
+    return [record_from_line(line) for line in text.split("\n") if line]

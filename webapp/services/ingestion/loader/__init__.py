@@ -6,7 +6,7 @@ and the result reconciled with the pipeline's control totals.
 """
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert
@@ -78,7 +78,7 @@ def load_output(
         else:
             recompute_months(writer.touched_months | relinked)
     with times.step("store rejects"):
-        reasons = _store_rejects(output_uri, run.id, writer.refused)
+        reasons = _store_rejects(output_uri, run.id, writer.refused_rows())
     with times.step("reconcile"):
         reconciliation = reconcile(output_uri, writer.totals)
     summary = LoadSummary(
@@ -96,7 +96,7 @@ def load_output(
     return summary
 
 
-def _store_rejects(output_uri: str, run_id: str, refused: list[dict]) -> Counter:
+def _store_rejects(output_uri: str, run_id: str, refused: Iterator[dict]) -> Counter:
     reasons = Counter()
     db.session.query(IngestReject).filter_by(run_id=run_id).delete()
     pipeline_rows = ({**row, "stage": "pipeline"} for row in iter_rows(output_uri, REJECTS_FILE))
