@@ -13,6 +13,7 @@ import re
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.arrow_text import join_text, joined_bytes
 from pipeline.canonical import Reject, reject
 from pipeline.contract import copy_text
 from pipeline.legacy import (
@@ -139,15 +140,6 @@ def _cents(cost):
     return pc.cast(pc.multiply(pc.cast(cost, pa.decimal128(14, 2)), 100), pa.int64())
 
 
-def _join(*parts):
-    """Concatenate string columns and constants row by row (as large strings)."""
-    text = pa.large_string()
-    return pc.binary_join_element_wise(
-        *(pa.scalar(p, text) if isinstance(p, str) else p.cast(text) for p in parts),
-        pa.scalar("", text),
-    )
-
-
 def _esc(column):
     """COPY text fields of a column free of control characters: only backslashes to escape."""
     return pc.replace_substring(column, "\\", "\\\\")
@@ -185,7 +177,7 @@ def _records(spec, columns, positions):
         "\n",
     ]
     return {
-        "line": _join(*parts),
+        "line": join_text(*parts),
         "pos": positions,
         "pid": pc.cast(columns[1], pa.int64()),
         "month": month,
@@ -205,7 +197,7 @@ def _emit(spec, table, slow_rows, stats):
             continue
         extra[pos] = out + "\n"
         merge_totals(slow_totals, {key: [cents, 1]})
-    patient = _join('{"platform_patient_id":', table["pid"].cast(pa.string()), "}")
+    patient = join_text('{"platform_patient_id":', table["pid"].cast(pa.string()), "}")
     sums = block_totals(spec["source_system"], patient, table["month"], table["cents"])
     count = len(table["line"]) + len(extra)
     if extra:
@@ -213,21 +205,10 @@ def _emit(spec, table, slow_rows, stats):
         merged = sorted([*fast, *extra.items()])
         data = "".join(line for _, line in merged).encode("utf-8")
     else:
-        data = _joined_bytes(table["line"])
+        data = joined_bytes(table["line"])
     stats["records"] += count
     if count:
         yield "batch", (data, count)
     yield "totals_table", sums
     if slow_totals:
         yield "totals", totals_of(spec, slow_totals)
-
-
-def _joined_bytes(lines):
-    """The UTF-8 bytes of a string array's values, back to back (each ends with a newline)."""
-    lines = lines.cast(pa.large_string())
-    if not len(lines):
-        return b""
-    offsets = lines.buffers()[1]
-    first = pa.Array.from_buffers(pa.int64(), len(lines) + 1, [None, offsets], offset=lines.offset)
-    start, end = first[0].as_py(), first[len(lines)].as_py()
-    return lines.buffers()[2].slice(start, end - start).to_pybytes()

@@ -1,7 +1,5 @@
 """The file-parsing DoFn: one file in, batches of canonical JSON lines out on tagged outputs."""
 
-import zlib
-
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindow
@@ -17,7 +15,7 @@ from pipeline.legacy_blocks import parse_block, plan_blocks, read_block
 from pipeline.readers import detect_format, open_binary, sniff
 from pipeline.stats import bump, merge_totals, new_stats
 from pipeline.synthea_csv import parse_synthea
-from pipeline.totals_tables import as_map, compact
+from pipeline.totals_tables import compact, from_map, pack
 
 RECORDS, PATIENTS, REJECTS, TOTALS, STATS, PENDING, FACTS = (
     "records",
@@ -31,13 +29,11 @@ RECORDS, PATIENTS, REJECTS, TOTALS, STATS, PENDING, FACTS = (
 # Records leave the DoFn in lists of this many lines: per-element overhead in the runner
 # then costs per batch instead of per record.
 BATCH = 2000
-# Partial control totals are flushed when this many keys are held, so memory stays bounded.
-MAX_PARTIAL_KEYS = 1_000_000
-# Legacy blocks' totals tables are summed once they hold this many rows (keys repeat across
-# blocks), so a bundle holds about one row per key.
+# Partial control totals held as a dict become a table when this many keys are held.
+MAX_PARTIAL_KEYS = 100_000
+# Totals tables are summed once they hold this many rows (keys repeat across blocks and files),
+# so a bundle holds about one row per key, and leaves as one table.
 MAX_TABLE_ROWS = 2_000_000
-# Totals travel as one map per shard, so the shuffle moves a few dozen elements, not millions.
-TOTAL_SHARDS = 32
 
 
 def parser_for(fmt):
@@ -84,11 +80,6 @@ def total_key(record):
     return (record["source_system"], patient_key(record), record["month"])
 
 
-def total_shard(key):
-    """Deterministic shard of a totals key (str hash() differs between worker processes)."""
-    return zlib.crc32(key[1].encode("utf-8")) % TOTAL_SHARDS
-
-
 class ParseFileDoFn(beam.DoFn):
     """Parse one file spec; emit record/patient/reject batches, partial totals and file stats."""
 
@@ -104,14 +95,13 @@ class ParseFileDoFn(beam.DoFn):
         self.tables, self.table_rows = [], 0
 
     def finish_bundle(self):
+        self._flush_totals(self.partial)
         if self.tables:
-            merge_totals(self.partial, as_map(compact(self.tables)))
-            self.tables, self.table_rows = [], 0
-        for shard in self._shards(self.partial):
+            packed = pack(compact(self.tables))
             yield beam.pvalue.TaggedOutput(
-                TOTALS, WindowedValue(shard, MIN_TIMESTAMP, [GlobalWindow()])
+                TOTALS, WindowedValue(packed, MIN_TIMESTAMP, [GlobalWindow()])
             )
-        self.partial = {}
+        self.tables, self.table_rows = [], 0
 
     def _count(self, name, n=1):
         if name not in self.counters:
@@ -172,7 +162,7 @@ class ParseFileDoFn(beam.DoFn):
                 if len(out) >= BATCH:
                     yield from self._flush(RECORDS, batches, stats)
                 if len(partial) >= MAX_PARTIAL_KEYS:
-                    yield from self._flush_totals(partial)
+                    self._flush_totals(partial)
             elif kind == "batch":
                 self._count("records", row[1])
                 yield row[0]
@@ -181,7 +171,7 @@ class ParseFileDoFn(beam.DoFn):
             elif kind == "totals":
                 merge_totals(partial, row)
                 if len(partial) >= MAX_PARTIAL_KEYS:
-                    yield from self._flush_totals(partial)
+                    self._flush_totals(partial)
             elif kind == "skip":
                 bump(stats["skipped"], row)
             elif kind in ("pending", "fact"):
@@ -223,13 +213,6 @@ class ParseFileDoFn(beam.DoFn):
         yield data if tag == RECORDS else beam.pvalue.TaggedOutput(tag, data)
 
     def _flush_totals(self, partial):
-        for shard in self._shards(partial):
-            yield beam.pvalue.TaggedOutput(TOTALS, shard)
-        partial.clear()
-
-    @staticmethod
-    def _shards(partial):
-        shards = {}
-        for key, value in partial.items():
-            shards.setdefault(total_shard(key), {})[key] = value
-        return list(shards.items())
+        if partial:
+            self._add_table(from_map(partial))
+            partial.clear()
