@@ -9,9 +9,10 @@ import secrets
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
 
-# The four output files, keyed by the tag the pipeline writes them under.
+# The four output files, keyed by the tag the pipeline writes them under. Records, the big one,
+# are in PostgreSQL's COPY text format (RECORD_COLUMNS) so the loader COPYs them as they are.
 PATIENTS_FILE = "patients.ndjson"
-RECORDS_FILE = "records.ndjson"
+RECORDS_FILE = "records.tsv"
 REJECTS_FILE = "rejects.ndjson"
 TOTALS_FILE = "totals.ndjson"
 OUTPUT_FILES = {
@@ -48,12 +49,24 @@ RECORD_FIELDS = (
     "month", "diagnosis", "treatment", "prescription", "cost", "cost_source", "notes",
     "provenance",
 )  # fmt: skip
+# records.tsv: one line per record, these columns tab-separated (the RECORD_FIELDS flattened),
+# \N for null, backslash, tab, newline and carriage return escaped; no header line.
+RECORD_COLUMNS = (
+    "source_system", "source_record_id", "platform_patient_id", "source_patient_id", "kind",
+    "recorded_at", "record_date", "month", "diagnosis", "treatment", "prescription", "cost",
+    "cost_source", "notes", "file", "generation", "position",
+)  # fmt: skip
 REJECT_FIELDS = ("source_system", "file", "position", "excerpt", "reason", "detail")
 TOTALS_FIELDS = ("source_system", "patient", "month", "total_cost", "record_count")
 
 # A record's `patient` holds exactly one of these.
 PLATFORM_PATIENT_ID = "platform_patient_id"
 SOURCE_PATIENT_ID = "source_patient_id"
+
+COPY_NULL = "\\N"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_UNESCAPE = re.compile(r"\\(.)")
+_UNESCAPED = {"t": "\t", "n": "\n", "r": "\r"}
 
 RUN_ID_PATTERN = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
 
@@ -95,3 +108,59 @@ def cents(money: str) -> int:
 def money(cents_: int) -> str:
     """Integer cents as a money string with exactly two decimals: 12345 -> "123.45"."""
     return f"{cents_ // 100}.{cents_ % 100:02d}"
+
+
+def copy_text(value) -> str:
+    """One field in COPY text format: \\N for None, else the text with its escapes."""
+    return COPY_NULL if value is None else str(value).translate(_COPY_ESCAPES)
+
+
+def record_line(record: dict) -> str:
+    """A canonical record as one records.tsv line (no newline).
+
+    A lone surrogate (from a JSON "\\udc80" escape) cannot be UTF-8: it is kept as that text.
+    """
+    patient, provenance = record["patient"], record["provenance"]
+    values = (
+        record["source_system"], record["source_record_id"], patient.get(PLATFORM_PATIENT_ID),
+        patient.get(SOURCE_PATIENT_ID), record["kind"], record["recorded_at"],
+        record["record_date"], record["month"], record["diagnosis"], record["treatment"],
+        record["prescription"], record["cost"], record["cost_source"], record["notes"],
+        provenance["file"], provenance["generation"], provenance["position"],
+    )  # fmt: skip
+    line = "\t".join(map(copy_text, values))
+    if not line.isascii():
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:
+            line = "\t".join(copy_text(_visible(value)) for value in values)
+    return line
+
+
+def _visible(value):
+    if not isinstance(value, str):
+        return value
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _field(text: str) -> str | None:
+    if text == COPY_NULL:
+        return None
+    return _COPY_UNESCAPE.sub(lambda m: _UNESCAPED.get(m.group(1), m.group(1)), text)
+
+
+def record_from_line(line: str) -> dict:
+    """The canonical record (RECORD_FIELDS, nested as before) of one records.tsv line."""
+    values = dict(zip(RECORD_COLUMNS, map(_field, line.rstrip("\n").split("\t")), strict=True))
+    platform = values.pop(PLATFORM_PATIENT_ID)
+    source = values.pop(SOURCE_PATIENT_ID)
+    patient = {PLATFORM_PATIENT_ID: int(platform)} if platform is not None else {}
+    if source is not None:
+        patient[SOURCE_PATIENT_ID] = source
+    provenance = {
+        "file": values.pop("file"),
+        "generation": values.pop("generation"),
+        "position": int(values.pop("position")),
+    }
+    record = {**values, "patient": patient, "provenance": provenance}
+    return {name: record[name] for name in RECORD_FIELDS}

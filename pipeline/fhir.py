@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from pipeline.canonical import Reject, new_record, parse_instant, provenance, reject
 from pipeline.fhir_costs import cost_fact
+from pipeline.fhir_fast import accept, fast_loads
 from pipeline.fhir_types import R4_RESOURCE_TYPES
 from pipeline.readers import DecodedLines, drain_bad
 
@@ -143,6 +144,12 @@ def parse_bundle(spec, stream, stats):
     except UnicodeDecodeError as err:
         yield "reject", reject(spec, 0, raw[:200], "bad_utf8", err)
         return
+    fast = _fast_bundle(spec, raw)
+    if fast is not None:
+        entries, outcomes = fast
+        stats["rows_read"] += len(entries) - 1
+        yield from outcomes
+        return
     try:
         doc = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as err:
@@ -151,12 +158,32 @@ def parse_bundle(spec, stream, stats):
     if not isinstance(doc, dict):
         yield "reject", reject(spec, 0, text[:200], "malformed_json", "not a JSON object")
         return
-    if doc.get("resourceType") == "Bundle":
-        entries = [e if isinstance(e, dict) else {} for e in doc.get("entry") or []]
-    else:
-        entries = [{"resource": doc}]
+    entries = _entries(doc)
     stats["rows_read"] += len(entries) - 1
     yield from _resolve_bundle(spec, entries)
+
+
+def _entries(doc):
+    if doc.get("resourceType") == "Bundle":
+        return [e if isinstance(e, dict) else {} for e in doc.get("entry") or []]
+    return [{"resource": doc}]
+
+
+def _fast_bundle(spec, raw):
+    """(entries, outcomes) parsed with orjson, or None where only the exact parse is the same.
+
+    The exact parse (stdlib json, Decimal numbers) is used for any bundle the fast one refuses
+    or whose outcome could differ: a reject, an inexact cost, a float in an emitted row.
+    """
+    doc = fast_loads(raw)
+    if not isinstance(doc, dict):
+        return None
+    entries = _entries(doc)
+    try:
+        outcomes = list(_resolve_bundle(spec, entries))
+    except Exception:  # Inexact, or a float where code expects text: the exact parse decides
+        return None
+    return (entries, outcomes) if accept(entries, outcomes) else None
 
 
 def _resolve_bundle(spec, entries):
@@ -206,39 +233,54 @@ def parse_ndjson(spec, stream, stats):
     Extra kinds: ("pending", (key, record)) and ("fact", (key, fact)), key = (source, Type/id).
     """
     lines = DecodedLines(stream)
-    source = spec["source_system"]
     for line in lines:
         yield from drain_bad(spec, lines, stats)
         pos = lines.lineno
         if not line.strip():
             continue
         stats["rows_read"] += 1
-        try:
-            res = json.loads(line, parse_float=Decimal)
-        except json.JSONDecodeError as err:
-            yield "reject", reject(spec, pos, line, "malformed_json", err)
-            continue
-        rtype = res.get("resourceType") if isinstance(res, dict) else None
-        try:
-            if rtype == "Patient":
-                yield "patient", patient_row(res, spec, pos)
-            elif rtype in PRICED_TYPES:
-                key = (source, f"{rtype}/{res.get('id')}")
-                yield "pending", (key, record_row(res, spec, pos, _subject(res, None)))
-            elif rtype in RECORD_TYPES:
-                yield "record", record_row(res, spec, pos, _subject(res, None))
-            elif rtype in COST_TYPES:
-                fact = cost_fact(res, None)
-                fact["reject"] = reject(spec, pos, line, "unresolved_reference", "")
-                yield "fact", ((source, "/".join(fact.pop("target"))), fact)
-            elif rtype in REFERENCE_TYPES:
-                yield "skip", "reference_data"
-            elif rtype is None:
-                yield "reject", reject(spec, pos, line, "missing_field", "no resourceType")
-            elif rtype in R4_RESOURCE_TYPES:
-                yield "skip", "unsupported_resource"
-            else:
-                yield "reject", reject(spec, pos, line, "unsupported_resource", rtype)
-        except Reject as err:
-            yield "reject", reject(spec, pos, line, err.reason, err.detail)
+        yield from _parse_line(spec, pos, line)
     yield from drain_bad(spec, lines, stats)
+
+
+def _parse_line(spec, pos, line):
+    res = fast_loads(line)
+    if isinstance(res, dict):
+        try:
+            outcomes = list(_line_outcomes(spec, pos, line, res))
+        except Exception:  # Inexact, or a float where code expects text: the exact parse decides
+            outcomes = None
+        if outcomes is not None and accept([{"resource": res}], outcomes):
+            return outcomes
+    try:
+        res = json.loads(line, parse_float=Decimal)
+    except json.JSONDecodeError as err:
+        return [("reject", reject(spec, pos, line, "malformed_json", err))]
+    return _line_outcomes(spec, pos, line, res)
+
+
+def _line_outcomes(spec, pos, line, res):
+    source = spec["source_system"]
+    rtype = res.get("resourceType") if isinstance(res, dict) else None
+    try:
+        if rtype == "Patient":
+            yield "patient", patient_row(res, spec, pos)
+        elif rtype in PRICED_TYPES:
+            key = (source, f"{rtype}/{res.get('id')}")
+            yield "pending", (key, record_row(res, spec, pos, _subject(res, None)))
+        elif rtype in RECORD_TYPES:
+            yield "record", record_row(res, spec, pos, _subject(res, None))
+        elif rtype in COST_TYPES:
+            fact = cost_fact(res, None)
+            fact["reject"] = reject(spec, pos, line, "unresolved_reference", "")
+            yield "fact", ((source, "/".join(fact.pop("target"))), fact)
+        elif rtype in REFERENCE_TYPES:
+            yield "skip", "reference_data"
+        elif rtype is None:
+            yield "reject", reject(spec, pos, line, "missing_field", "no resourceType")
+        elif rtype in R4_RESOURCE_TYPES:
+            yield "skip", "unsupported_resource"
+        else:
+            yield "reject", reject(spec, pos, line, "unsupported_resource", rtype)
+    except Reject as err:
+        yield "reject", reject(spec, pos, line, err.reason, err.detail)

@@ -1,6 +1,7 @@
 """Turn a FHIR Claim or ExplanationOfBenefit into a cost fact aimed at the record it prices."""
 
 from pipeline.canonical import Reject, parse_cost
+from pipeline.fhir_fast import exact_amount
 
 
 def _target(res, index):
@@ -42,4 +43,5 @@ def cost_fact(res, index):
         via, amount, field = "eob", _eob_amount(res), "ExplanationOfBenefit.total"
     if amount is None:
         raise Reject("missing_field", f"{field} is empty")
-    return {"via": via, "target": _target(res, index), "amount": str(parse_cost(amount, field))}
+    amount = str(parse_cost(exact_amount(amount), field))
+    return {"via": via, "target": _target(res, index), "amount": amount}

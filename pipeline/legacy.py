@@ -1,17 +1,16 @@
 """Parser for the original platform's medical-record CSV export (header optional).
 
 This is the hot path for big exports, so it works in batches: it yields ("batch", lines) of
-ready-to-write JSON lines, ("reject", row) for bad rows and one ("totals", {key: [cents, n]})
+ready-to-write records.tsv lines, ("reject", row) for bad rows and one ("totals", {key: [cents, n]})
 per flush, instead of one dict per record.
 """
 
 import csv
 import io
 from datetime import date
-from json.encoder import encode_basestring as esc
 
 from pipeline.canonical import LEGACY_COLUMNS, MAX_COST, Reject, cents_of, parse_cost, reject
-from pipeline.contract import money, month_of
+from pipeline.contract import copy_text, money, month_of
 
 WIDTH = len(LEGACY_COLUMNS)
 BATCH = 2000
@@ -55,9 +54,9 @@ def _excerpt(row):
 
 
 def row_outcome(spec, row, pos, prefix):
-    """Check one legacy row: return (json_line, (pid, month), cents), or raise Reject.
+    """Check one legacy row: return (records.tsv line, (pid, month), cents), or raise Reject.
 
-    `prefix` is prefixes(spec); the returned line is the record exactly as records.ndjson has it.
+    `prefix` is prefixes(spec); the returned line is the record exactly as records.tsv has it.
     """
     if len(row) != WIDTH:
         raise Reject("wrong_column_count", f"{len(row)} columns, expected {WIDTH}")
@@ -74,20 +73,17 @@ def row_outcome(spec, row, pos, prefix):
     month = month_of(day)
     head, relpath, prov = prefix
     line = (
-        f"{head}{esc(relpath + '#' + rid)},"
-        f'"patient":{{"platform_patient_id":{pid}}},"kind":"encounter","recorded_at":null,'
-        f'"record_date":"{day}","month":"{month}","diagnosis":{esc(row[3])},'
-        f'"treatment":{esc(row[4])},"prescription":{esc(row[5])},'
-        f'"cost":"{money(cents)}","cost_source":"source",'
-        f'"notes":{esc(row[7])},"provenance":{prov}{pos}}}}}'
+        f"{head}{copy_text(relpath + '#' + rid)}\t{pid}\t\\N\tencounter\t\\N\t{day}\t{month}\t"
+        f"{copy_text(row[3])}\t{copy_text(row[4])}\t{copy_text(row[5])}\t{money(cents)}\tsource\t"
+        f"{copy_text(row[7])}\t{prov}{pos}"
     )
     return line, (pid, month), cents
 
 
 def prefixes(spec):
-    """The constant parts of a file's record lines: (head, relpath, provenance prefix)."""
-    head = f'{{"source_system":{esc(spec["source_system"])},"source_record_id":'
-    prov = f'{{"file":{esc(spec["uri"])},"generation":{esc(spec["generation"])},"position":'
+    """The constant parts of a file's records.tsv lines: (head, relpath, provenance prefix)."""
+    head = f"{copy_text(spec['source_system'])}\t"
+    prov = f"{copy_text(spec['uri'])}\t{copy_text(spec['generation'])}\t"
     return head, spec["relpath"], prov
 
 

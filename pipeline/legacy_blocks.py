@@ -1,5 +1,5 @@
 """Legacy CSV in blocks: a file is cut at line boundaries so several workers read it, and each
-block's rows are checked and turned into JSON lines by whole-column Arrow operations.
+block's rows are checked and turned into records.tsv lines by whole-column Arrow operations.
 
 Rows the vectorised check does not pass as plainly clean (bad widths, dates, costs, ids, odd
 whitespace or control characters) go through the row-by-row rules of pipeline.legacy, so every
@@ -13,7 +13,9 @@ import re
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.arrow_text import join_text, joined_bytes
 from pipeline.canonical import Reject, reject
+from pipeline.contract import copy_text
 from pipeline.legacy import (
     MAX_CENTS,
     WIDTH,
@@ -25,6 +27,7 @@ from pipeline.legacy import (
     totals_of,
 )
 from pipeline.stats import merge_totals
+from pipeline.totals_tables import block_totals
 
 # Bytes per block: big enough to amortise Arrow's per-call cost, small enough to spread a file.
 BLOCK_BYTES = 8 * 1024 * 1024
@@ -137,22 +140,13 @@ def _cents(cost):
     return pc.cast(pc.multiply(pc.cast(cost, pa.decimal128(14, 2)), 100), pa.int64())
 
 
-def _join(*parts):
-    """Concatenate string columns and constants row by row (as large strings)."""
-    text = pa.large_string()
-    return pc.binary_join_element_wise(
-        *(pa.scalar(p, text) if isinstance(p, str) else p.cast(text) for p in parts),
-        pa.scalar("", text),
-    )
-
-
 def _esc(column):
-    """JSON string literals of a column free of quotes and control characters."""
-    return _join('"', pc.replace_substring(column, "\\", "\\\\"), '"')
+    """COPY text fields of a column free of control characters: only backslashes to escape."""
+    return pc.replace_substring(column, "\\", "\\\\")
 
 
 def _records(spec, columns, positions):
-    """A table of the clean rows: JSON line, patient id, month, cents."""
+    """A table of the clean rows: records.tsv line, patient id, month, cents."""
     head, relpath, prov = prefixes(spec)
     rid = pc.utf8_trim_whitespace(columns[0])
     pid = pc.cast(pc.cast(columns[1], pa.int64()), pa.string())
@@ -160,29 +154,30 @@ def _records(spec, columns, positions):
     cost = pc.cast(columns[6], pa.decimal128(14, 2))
     parts = [
         head,
-        _esc(_join(relpath + "#", rid)),
-        ',"patient":{"platform_patient_id":',
+        copy_text(relpath + "#"),
+        _esc(rid),
+        "\t",
         pid,
-        '},"kind":"encounter","recorded_at":null,"record_date":"',
+        "\t\\N\tencounter\t\\N\t",
         day,
-        '","month":"',
+        "\t",
         month,
-        '","diagnosis":',
+        "\t",
         _esc(columns[3]),
-        ',"treatment":',
+        "\t",
         _esc(columns[4]),
-        ',"prescription":',
+        "\t",
         _esc(columns[5]),
-        ',"cost":"',
+        "\t",
         pc.cast(cost, pa.string()),
-        '","cost_source":"source","notes":',
+        "\tsource\t",
         _esc(columns[7]),
-        ',"provenance":' + prov,
+        "\t" + prov,
         pc.cast(positions, pa.string()),
-        "}}\n",
+        "\n",
     ]
     return {
-        "line": _join(*parts),
+        "line": join_text(*parts),
         "pos": positions,
         "pid": pc.cast(columns[1], pa.int64()),
         "month": month,
@@ -202,35 +197,18 @@ def _emit(spec, table, slow_rows, stats):
             continue
         extra[pos] = out + "\n"
         merge_totals(slow_totals, {key: [cents, 1]})
-    patient = _join('{"platform_patient_id":', table["pid"].cast(pa.string()), "}")
-    sums = (
-        pa.table({"patient": patient, "month": table["month"], "cents": table["cents"]})
-        .group_by(["patient", "month"], use_threads=False)
-        .aggregate([("cents", "sum"), ("cents", "count")])
-    )
-    source = spec["source_system"]
-    columns = (sums[c].to_pylist() for c in ("patient", "month", "cents_sum", "cents_count"))
-    partial = {(source, p, m): [t, n] for p, m, t, n in zip(*columns, strict=True)}
-    merge_totals(partial, totals_of(spec, slow_totals))
+    patient = join_text('{"platform_patient_id":', table["pid"].cast(pa.string()), "}")
+    sums = block_totals(spec["source_system"], patient, table["month"], table["cents"])
     count = len(table["line"]) + len(extra)
     if extra:
         fast = zip(table["pos"].to_pylist(), table["line"].to_pylist(), strict=True)
         merged = sorted([*fast, *extra.items()])
         data = "".join(line for _, line in merged).encode("utf-8")
     else:
-        data = _joined_bytes(table["line"])
+        data = joined_bytes(table["line"])
     stats["records"] += count
     if count:
         yield "batch", (data, count)
-    yield "totals", partial
-
-
-def _joined_bytes(lines):
-    """The UTF-8 bytes of a string array's values, back to back (each ends with a newline)."""
-    lines = lines.cast(pa.large_string())
-    if not len(lines):
-        return b""
-    offsets = lines.buffers()[1]
-    first = pa.Array.from_buffers(pa.int64(), len(lines) + 1, [None, offsets], offset=lines.offset)
-    start, end = first[0].as_py(), first[len(lines)].as_py()
-    return lines.buffers()[2].slice(start, end - start).to_pybytes()
+    yield "totals_table", sums
+    if slow_totals:
+        yield "totals", totals_of(spec, slow_totals)

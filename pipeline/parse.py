@@ -1,7 +1,5 @@
 """The file-parsing DoFn: one file in, batches of canonical JSON lines out on tagged outputs."""
 
-import zlib
-
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindow
@@ -10,13 +8,14 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from pipeline import legacy_blocks
 from pipeline.canonical import dumps, encode_lines, reject
-from pipeline.contract import cents, patient_key
+from pipeline.contract import cents, patient_key, record_line
 from pipeline.fhir import parse_bundle, parse_ndjson
 from pipeline.legacy import parse_legacy
 from pipeline.legacy_blocks import parse_block, plan_blocks, read_block
 from pipeline.readers import detect_format, open_binary, sniff
 from pipeline.stats import bump, merge_totals, new_stats
 from pipeline.synthea_csv import parse_synthea
+from pipeline.totals_tables import compact, from_map, pack
 
 RECORDS, PATIENTS, REJECTS, TOTALS, STATS, PENDING, FACTS = (
     "records",
@@ -27,13 +26,14 @@ RECORDS, PATIENTS, REJECTS, TOTALS, STATS, PENDING, FACTS = (
     "pending",
     "facts",
 )
-# Records leave the DoFn in lists of this many JSON lines: per-element overhead in the runner
+# Records leave the DoFn in lists of this many lines: per-element overhead in the runner
 # then costs per batch instead of per record.
 BATCH = 2000
-# Partial control totals are flushed when this many keys are held, so memory stays bounded.
-MAX_PARTIAL_KEYS = 1_000_000
-# Totals travel as one map per shard, so the shuffle moves a few dozen elements, not millions.
-TOTAL_SHARDS = 32
+# Partial control totals held as a dict become a table when this many keys are held.
+MAX_PARTIAL_KEYS = 100_000
+# Totals tables are summed once they hold this many rows (keys repeat across blocks and files),
+# so a bundle holds about one row per key, and leaves as one table.
+MAX_TABLE_ROWS = 2_000_000
 
 
 def parser_for(fmt):
@@ -80,11 +80,6 @@ def total_key(record):
     return (record["source_system"], patient_key(record), record["month"])
 
 
-def total_shard(key):
-    """Deterministic shard of a totals key (str hash() differs between worker processes)."""
-    return zlib.crc32(key[1].encode("utf-8")) % TOTAL_SHARDS
-
-
 class ParseFileDoFn(beam.DoFn):
     """Parse one file spec; emit record/patient/reject batches, partial totals and file stats."""
 
@@ -97,13 +92,16 @@ class ParseFileDoFn(beam.DoFn):
         # One map for every file of the bundle: per-file maps would each be held by the runner
         # until the bundle ends, so memory would grow with the number of files.
         self.partial = {}
+        self.tables, self.table_rows = [], 0
 
     def finish_bundle(self):
-        for shard in self._shards(self.partial):
+        self._flush_totals(self.partial)
+        if self.tables:
+            packed = pack(compact(self.tables))
             yield beam.pvalue.TaggedOutput(
-                TOTALS, WindowedValue(shard, MIN_TIMESTAMP, [GlobalWindow()])
+                TOTALS, WindowedValue(packed, MIN_TIMESTAMP, [GlobalWindow()])
             )
-        self.partial = {}
+        self.tables, self.table_rows = [], 0
 
     def _count(self, name, n=1):
         if name not in self.counters:
@@ -151,7 +149,7 @@ class ParseFileDoFn(beam.DoFn):
                 if kind == "line":
                     line, key, amount = row
                 else:
-                    line, key, amount = dumps(row), total_key(row), cents(row["cost"])
+                    line, key, amount = record_line(row), total_key(row), cents(row["cost"])
                 # Inlined rather than merge_totals: this runs once per record.
                 acc = partial.get(key)
                 if acc is None:
@@ -164,14 +162,16 @@ class ParseFileDoFn(beam.DoFn):
                 if len(out) >= BATCH:
                     yield from self._flush(RECORDS, batches, stats)
                 if len(partial) >= MAX_PARTIAL_KEYS:
-                    yield from self._flush_totals(partial)
+                    self._flush_totals(partial)
             elif kind == "batch":
                 self._count("records", row[1])
                 yield row[0]
+            elif kind == "totals_table":
+                self._add_table(row)
             elif kind == "totals":
                 merge_totals(partial, row)
                 if len(partial) >= MAX_PARTIAL_KEYS:
-                    yield from self._flush_totals(partial)
+                    self._flush_totals(partial)
             elif kind == "skip":
                 bump(stats["skipped"], row)
             elif kind in ("pending", "fact"):
@@ -191,6 +191,13 @@ class ParseFileDoFn(beam.DoFn):
         for kind, n in stats["skipped"].items():
             self._count(f"skipped_{kind}", n)
 
+    def _add_table(self, table):
+        self.tables.append(table)
+        self.table_rows += len(table)
+        if self.table_rows >= MAX_TABLE_ROWS:
+            self.tables = [compact(self.tables)]
+            self.table_rows = len(self.tables[0])
+
     def _flush(self, tag, batches, stats):
         lines = batches[tag]
         if not lines:
@@ -206,13 +213,6 @@ class ParseFileDoFn(beam.DoFn):
         yield data if tag == RECORDS else beam.pvalue.TaggedOutput(tag, data)
 
     def _flush_totals(self, partial):
-        for shard in self._shards(partial):
-            yield beam.pvalue.TaggedOutput(TOTALS, shard)
-        partial.clear()
-
-    @staticmethod
-    def _shards(partial):
-        shards = {}
-        for key, value in partial.items():
-            shards.setdefault(total_shard(key), {})[key] = value
-        return list(shards.items())
+        if partial:
+            self._add_table(from_map(partial))
+            partial.clear()

@@ -4,9 +4,12 @@ import json
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import GlobalWindow
+from apache_beam.utils.timestamp import MIN_TIMESTAMP
+from apache_beam.utils.windowed_value import WindowedValue
 
 from pipeline.canonical import dumps, encode_lines
-from pipeline.contract import cents, money
+from pipeline.contract import cents, record_from_line, record_line
 from pipeline.fhir import apply_costs
 from pipeline.parse import (
     FACTS,
@@ -19,9 +22,13 @@ from pipeline.parse import (
     ParseFileDoFn,
     split_file,
     total_key,
-    total_shard,
 )
 from pipeline.stats import merge_totals
+from pipeline.totals_tables import compact, from_map, pack, total_lines, unpack
+
+# Packed totals in a combiner's accumulator are summed once they hold this many bytes (with two
+# local worker processes every block is a bundle: a bigger bound held ~700 MB more at 1M rows).
+MAX_PACKED_BYTES = 16 * 1024 * 1024
 
 
 class PriceRecordsDoFn(beam.DoFn):
@@ -30,6 +37,16 @@ class PriceRecordsDoFn(beam.DoFn):
     def __init__(self):
         super().__init__()
         self.unresolved = Metrics.counter("aikey_pipeline", "rejected_unresolved_reference")
+        self.partial = {}
+
+    def start_bundle(self):
+        self.partial = {}
+
+    def finish_bundle(self):
+        if self.partial:
+            windowed = WindowedValue(pack(from_map(self.partial)), MIN_TIMESTAMP, [GlobalWindow()])
+            yield beam.pvalue.TaggedOutput(TOTALS, windowed)
+        self.partial = {}
 
     def process(self, element):
         _, grouped = element
@@ -44,16 +61,13 @@ class PriceRecordsDoFn(beam.DoFn):
             return
         for record in records:
             apply_costs(record, facts)
-            key = total_key(record)
-            yield beam.pvalue.TaggedOutput(
-                TOTALS, (total_shard(key), {key: [cents(record["cost"]), 1]})
-            )
-            yield encode_lines([dumps(record)])
+            merge_totals(self.partial, {total_key(record): [cents(record["cost"]), 1]})
+            yield encode_lines([record_line(record)])
 
 
 class ParseFiles(beam.PTransform):
-    """File specs -> {tag: tuple of PCollections}: records/patients/rejects as JSON-line batches,
-    totals as ((source, patient, month), (cents, count)) partials, and per-file stats rows."""
+    """File specs -> {tag: tuple of PCollections}: records/patients/rejects as line batches,
+    totals as partial totals tables (pipeline.totals_tables), and per-file stats rows."""
 
     def expand(self, specs):
         parsed = (
@@ -80,56 +94,44 @@ class ParseFiles(beam.PTransform):
         return out
 
 
-class MergeTotalsFn(beam.CombineFn):
-    """Add {(source, patient, month): [cents, count]} maps exactly (integer cents, no floats).
+class SumTotalsFn(beam.CombineFn):
+    """Sum packed totals tables exactly (integer cents) into one table, a row per key.
 
-    Associative and commutative, so the runner lifts it: each bundle pre-combines before the
-    shuffle, and the shuffle moves one map per shard instead of one element per record.
+    The accumulator is a list of packed tables (pipeline.totals_tables.pack), summed by Arrow
+    whenever it grows past a bound, so it holds about one row per key; the runner lifts it
+    (each bundle pre-combines before the shuffle).
     """
 
     def create_accumulator(self):
-        return {}
+        return []
 
-    def add_input(self, acc, partial):
-        return merge_totals(acc, partial)
-
-    def merge_accumulators(self, accs):
-        accs = iter(accs)
-        out = next(accs)
-        for acc in accs:
-            self.add_input(out, acc)
-        return out
-
-    def extract_output(self, acc):
+    def add_input(self, acc, packed):
+        acc.append(packed)
+        if sum(map(len, acc)) >= MAX_PACKED_BYTES:
+            acc[:] = [pack(compact([unpack(data) for data in acc]))]
         return acc
 
+    def merge_accumulators(self, accs):
+        merged = []
+        for acc in accs:
+            for packed in acc:
+                self.add_input(merged, packed)
+        return merged
 
-def format_totals(element):
-    """Return totals.ndjson lines (UTF-8 bytes, sorted by key) for one merged shard."""
-    _, merged = element
-    lines = []
-    for (source, patient, month), (total, count) in sorted(merged.items()):
-        row = {
-            "source_system": source,
-            "patient": json.loads(patient),
-            "month": month,
-            "total_cost": money(total),
-            "record_count": count,
-        }
-        lines.append(dumps(row))
-    return encode_lines(lines)
+    def extract_output(self, acc):
+        return compact([unpack(data) for data in acc])
 
 
 class ControlTotals(beam.PTransform):
-    """(shard, partial totals map) pairs -> batches of totals.ndjson lines."""
+    """Totals tables -> batches of totals.ndjson lines (sorted by key)."""
 
     def expand(self, partials):
         if isinstance(partials, tuple):
             partials = partials | "Flatten partials" >> beam.Flatten()
         return (
             partials
-            | "Sum per key" >> beam.CombinePerKey(MergeTotalsFn())
-            | "Format totals" >> beam.Map(format_totals)
+            | "Sum totals" >> beam.CombineGlobally(SumTotalsFn())
+            | "Format totals" >> beam.FlatMap(total_lines)
         )
 
 
@@ -137,3 +139,9 @@ def explode(batch):
     """Test/debug helper: one written batch (bytes or a str line) -> parsed dicts."""
     text = batch.decode("utf-8") if isinstance(batch, bytes) else batch
     return [json.loads(line) for line in text.splitlines() if line]
+
+
+def explode_records(batch):
+    """Test/debug helper: one written batch of records.tsv lines -> canonical record dicts."""
+    text = batch.decode("utf-8") if isinstance(batch, bytes) else batch
+    return [record_from_line(line) for line in text.split("\n") if line]

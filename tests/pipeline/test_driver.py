@@ -16,7 +16,7 @@ from pipeline.discovery import source_of
 from pipeline.run import TEMPLATE_PARAMETERS, build_pipeline, run_pipeline
 from tests.support.pipeline_inputs import read_lines, write_file
 
-OUTPUTS = {"patients.ndjson", "records.ndjson", "rejects.ndjson", "totals.ndjson", "_SUCCESS"}
+OUTPUTS = {"patients.ndjson", "records.tsv", "rejects.ndjson", "totals.ndjson", "_SUCCESS"}
 
 
 def test_run_pipeline_writes_all_outputs_and_manifest(tmp_path):
@@ -31,7 +31,7 @@ def test_run_pipeline_writes_all_outputs_and_manifest(tmp_path):
     out = tmp_path / "out"
     manifest = run_pipeline([str(incoming)], str(out), run_id="run-1")
     assert {p.name for p in out.iterdir()} == OUTPUTS
-    records = read_lines(out / "records.ndjson")
+    records = read_lines(out / "records.tsv")
     assert sorted(r["source_record_id"] for r in records) == ["2024/a.csv#1", "2024/a.csv#1"]
     assert {r["source_system"] for r in records} == {"legacy"}
     assert [r["reason"] for r in read_lines(out / "rejects.ndjson")] == ["bad_date"]
@@ -58,7 +58,7 @@ def test_run_pipeline_writes_all_outputs_and_manifest(tmp_path):
         ("Patient.ndjson", "hosp", "fhir_ndjson"),
     }
     assert all(i["generation"] for i in manifest["inputs"])
-    assert manifest["outputs"]["records"] == "records.ndjson"
+    assert manifest["outputs"]["records"] == "records.tsv"
     # A re-run replaces the files and the manifest; no temp folders are left behind.
     again = run_pipeline([str(incoming)], str(out), source_system="override")
     assert {p.name for p in out.iterdir()} == OUTPUTS
@@ -75,7 +75,7 @@ def test_cli_module_runs(tmp_path, shared_data, monkeypatch):
 
     manifest = driver.run()
     assert manifest["counts"]["records"] == 15
-    assert len((out / "records.ndjson").read_text().splitlines()) == 15
+    assert len((out / "records.tsv").read_text().splitlines()) == 15
 
 
 @pytest.mark.parametrize(
@@ -229,7 +229,7 @@ def test_template_graph_runs_with_runtime_parameters_and_writes_success_itself(
         (str(legacy), "legacy", "legacy_csv"),
         (str(fhir), "hosp", "fhir_ndjson"),
     ]
-    assert [r["source_record_id"] for r in read_lines(out / "records.ndjson")] == ["x.csv#1"]
+    assert [r["source_record_id"] for r in read_lines(out / "records.tsv")] == ["x.csv#1"]
     assert len(read_lines(out / "totals.ndjson")) == 1
 
     # Relaunch with source_system and without run_id: the run id falls back to the folder name.

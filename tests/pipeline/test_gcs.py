@@ -5,6 +5,7 @@ import socket
 
 import pytest
 
+from pipeline.contract import record_from_line
 from pipeline.run import run_pipeline
 
 LEGACY = "id,patient_id,record_date,diagnosis,treatment,prescription,cost,notes,"
@@ -47,13 +48,13 @@ def test_gs_input_and_output(gcs):
         extra_args=["--no_auth"],
     )
     names = {b.name for b in gcs.list_blobs(prefix="out/")}
-    expected = {f"out/{n}" for n in ("patients.ndjson", "records.ndjson", "rejects.ndjson")}
+    expected = {f"out/{n}" for n in ("patients.ndjson", "records.tsv", "rejects.ndjson")}
     expected |= {"out/totals.ndjson", "out/_SUCCESS"}
     assert names == expected
-    records = gcs.blob("out/records.ndjson").download_as_text().splitlines()
-    assert [json.loads(r)["source_record_id"] for r in records] == ["2024/records.csv#1"]
+    records = gcs.blob("out/records.tsv").download_as_text().splitlines()
+    assert [record_from_line(r)["source_record_id"] for r in records] == ["2024/records.csv#1"]
     assert (
-        json.loads(records[0])["provenance"]["file"]
+        record_from_line(records[0])["provenance"]["file"]
         == "gs://test-bucket/incoming/clinic-a/2024/records.csv"
     )
     rejects = [

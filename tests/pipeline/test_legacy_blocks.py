@@ -63,8 +63,8 @@ def test_split_file_gives_the_same_output_as_whole(tmp_path, monkeypatch, header
     whole = run_pipeline([str(path)], str(tmp_path / "whole"), run_id="whole")
     monkeypatch.setattr(legacy_blocks, "BLOCK_BYTES", 1024)
     split = run_pipeline([str(path)], str(tmp_path / "split"), run_id="split")
-    for name in ("records.ndjson", "rejects.ndjson", "totals.ndjson"):
-        key = str if name != "records.ndjson" else (lambda r: r["provenance"]["position"])
+    for name in ("records.tsv", "rejects.ndjson", "totals.ndjson"):
+        key = str if name != "records.tsv" else (lambda r: r["provenance"]["position"])
         got = sorted(read_lines(tmp_path / "split" / name), key=key)
         assert got == sorted(read_lines(tmp_path / "whole" / name), key=key), name
     assert split["counts"] == whole["counts"]
@@ -72,7 +72,7 @@ def test_split_file_gives_the_same_output_as_whole(tmp_path, monkeypatch, header
         "bad_date": 1, "bad_id": 1, "negative_cost": 1, "wrong_column_count": 1,
     }  # fmt: skip
     assert whole["counts"]["records"] == len(ROWS) + 2
-    records = read_lines(tmp_path / "whole" / "records.ndjson")
+    records = read_lines(tmp_path / "whole" / "records.tsv")
     odd = next(r for r in records if r["source_record_id"] == "export.csv#504")
     assert (odd["diagnosis"], odd["cost"]) == ("Fl\\u", "12.35")
     nines = [r["diagnosis"] for r in records if r["source_record_id"] == "export.csv#9"]
@@ -86,7 +86,7 @@ def test_two_worker_processes_give_the_same_output(tmp_path):
         [str(path)], str(tmp_path / "two"), run_id="two", extra_args=local_worker_args(2)
     )
     assert shared["counts"] == alone["counts"]
-    for name in ("records.ndjson", "totals.ndjson"):
+    for name in ("records.tsv", "totals.ndjson"):
         assert sorted(map(str, read_lines(tmp_path / "two" / name))) == sorted(
             map(str, read_lines(tmp_path / "one" / name))
         )

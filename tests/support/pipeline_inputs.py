@@ -5,10 +5,11 @@ from pathlib import Path
 
 import apache_beam as beam
 
+from pipeline.contract import RECORDS_FILE, record_from_line
 from pipeline.discovery import expand_inputs
 from pipeline.parse import PATIENTS, RECORDS, REJECTS, STATS, TOTALS
 from pipeline.stats import MergeStatsFn
-from pipeline.transforms import ControlTotals, ParseFiles, explode
+from pipeline.transforms import ControlTotals, ParseFiles, explode, explode_records
 
 
 def parse_inputs(p, inputs, source_system=None, label="Parse"):
@@ -20,7 +21,8 @@ def parse_inputs(p, inputs, source_system=None, label="Parse"):
         out[tag] = (
             parsed[tag]
             | f"{label} flatten {tag}" >> beam.Flatten()
-            | f"{label} explode {tag}" >> beam.FlatMap(explode)
+            | f"{label} explode {tag}"
+            >> beam.FlatMap(explode_records if tag == RECORDS else explode)
         )
     out[TOTALS] = (
         parsed[TOTALS]
@@ -46,5 +48,8 @@ def write_file(folder, relpath, content):
 
 
 def read_lines(path):
-    """The JSON objects of one NDJSON output file."""
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
+    """The rows of one output file as dicts: JSON objects, or canonical records of records.tsv."""
+    text = Path(path).read_text(encoding="utf-8")
+    if Path(path).name == RECORDS_FILE:
+        return [record_from_line(line) for line in text.split("\n") if line]
+    return [json.loads(line) for line in text.splitlines()]

@@ -6,6 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
+from pipeline.contract import RECORDS_FILE, record_line
 from webapp.services import storage
 
 LEGACY_HEADER = (
@@ -71,7 +72,8 @@ def write_output(output_uri: str, run_id: str, rows, source_system: str = "hospi
         for (patient_id, month), (total, count) in totals.items()
     ]
     _write(output_uri, "patients.ndjson", [])
-    _write(output_uri, "records.ndjson", records)
+    lines = "".join(record_line(record) + "\n" for record in records)
+    storage.write_text(storage.join(output_uri, RECORDS_FILE), lines)
     _write(output_uri, "rejects.ndjson", [])
     _write(output_uri, "totals.ndjson", total_rows)
     manifest = {

@@ -6,7 +6,7 @@ and the result reconciled with the pipeline's control totals.
 """
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert
@@ -65,9 +65,7 @@ def load_output(
     resolver = PatientResolver()
     systems = {entry.get("source_system") for entry in manifest.get("inputs", [])}
     with times.step("resolve patients"):
-        for rows in batched(iter_rows(output_uri, PATIENTS_FILE), BATCH):
-            systems.update(row["source_system"] for row in rows)
-            resolver.resolve_batch(rows)
+        systems |= resolver.resolve_all(iter_rows(output_uri, PATIENTS_FILE))
     unassigned = register_unknown(systems)
     writer_type = PgBulkRecordWriter if is_postgresql() else RecordWriter
     writer = writer_type(resolver, times=times)
@@ -80,7 +78,7 @@ def load_output(
         else:
             recompute_months(writer.touched_months | relinked)
     with times.step("store rejects"):
-        reasons = _store_rejects(output_uri, run.id, writer.refused)
+        reasons = _store_rejects(output_uri, run.id, writer.refused_rows())
     with times.step("reconcile"):
         reconciliation = reconcile(output_uri, writer.totals)
     summary = LoadSummary(
@@ -98,7 +96,7 @@ def load_output(
     return summary
 
 
-def _store_rejects(output_uri: str, run_id: str, refused: list[dict]) -> Counter:
+def _store_rejects(output_uri: str, run_id: str, refused: Iterator[dict]) -> Counter:
     reasons = Counter()
     db.session.query(IngestReject).filter_by(run_id=run_id).delete()
     pipeline_rows = ({**row, "stage": "pipeline"} for row in iter_rows(output_uri, REJECTS_FILE))

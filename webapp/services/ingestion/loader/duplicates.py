@@ -57,5 +57,10 @@ def _mark_chunk(patient_ids: list[int], changed: set[tuple[int, str]]) -> int:
         execution_options={"synchronize_session": False},
     )
     changed.update((patient, month) for patient, month in relinked)
-    counted = select(func.count()).select_from(wanted).where(wanted.c.wanted.is_not(None))
+    # Every windowed record now holds its wanted link: count the links, not the window again.
+    counted = select(func.count()).where(
+        MedicalRecord.patient_id.in_(patient_ids),
+        MedicalRecord.recorded_at.is_not(None),
+        MedicalRecord.duplicate_of_id.is_not(None),
+    )
     return db.session.scalar(counted) or 0

@@ -3,7 +3,7 @@
 import json
 from collections.abc import Iterator
 
-from pipeline.contract import SUCCESS
+from pipeline.contract import RECORDS_FILE, SUCCESS, record_from_line
 from webapp.services import storage
 
 
@@ -27,6 +27,16 @@ def iter_rows(output_uri: str, name: str) -> Iterator[dict]:
     for line in storage.iter_lines(uri):
         if line.strip():
             yield json.loads(line)
+
+
+def iter_records(output_uri: str) -> Iterator[dict]:
+    """The canonical records of records.tsv, streamed."""
+    uri = storage.join(output_uri, RECORDS_FILE)
+    if not storage.exists(uri):
+        return
+    for line in storage.iter_lines(uri):
+        if line:
+            yield record_from_line(line)
 
 
 def batched(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:

@@ -1,17 +1,17 @@
-"""The PostgreSQL path of the record load: the NDJSON goes to the server as it is.
+"""The PostgreSQL path of the record load: records.tsv goes to the server as it is.
 
-records.ndjson is COPYed line by line into a temporary json table and parsed once per line by
-json_to_record; patients are resolved, repeated ids ranked and records upserted by set-based
-SQL, so no record is parsed in Python. Only records that are new or changed are written, and
-the (patient, month) pairs they leave or enter are what the cost recomputation touches.
+records.tsv is in COPY's own text format, so it is COPYed straight into a typed staging table;
+patients are resolved, repeated ids ranked and records upserted by set-based SQL, so no record
+is parsed in Python. Only records that are new or changed are written, and the (patient, month)
+pairs they leave or enter are what the cost recomputation touches.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from pipeline.contract import RECORDS_FILE
+from pipeline.contract import PLATFORM_PATIENT_ID, RECORD_COLUMNS, RECORDS_FILE, SOURCE_PATIENT_ID
 from webapp.database import copy_from, tune_bulk_load
 from webapp.extensions import db
 from webapp.services import storage
@@ -23,32 +23,33 @@ from webapp.services.ingestion.loader.records import (
     refused_row,
 )
 
-# Control characters JSON never leaves unescaped: each line arrives as one CSV field.
-COPY_LINES = (
-    "COPY record_lines (doc) FROM STDIN WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
-)
+BATCH = 10_000
 
-# One parse per line; each column typed as medical_record stores it.
+# The staging table's columns are records.tsv's, typed as medical_record stores them.
+STAGE = """
+CREATE TEMP TABLE record_lines (
+    source_system text, source_record_id text, platform_patient_id bigint,
+    source_patient_id text, kind text, recorded_at timestamptz, record_date date, month text,
+    diagnosis text, treatment text, prescription text, cost numeric(12, 2), cost_source text,
+    notes text, file text, generation text, position bigint, seq bigserial
+) ON COMMIT DROP
+"""
+COPY_LINES = f"COPY record_lines ({', '.join(RECORD_COLUMNS)}) FROM STDIN"
+
 RESOLVE = """
 CREATE TEMP TABLE record_resolved ON COMMIT DROP AS
-SELECT l.seq, r.source_system, r.source_record_id,
+SELECT l.seq, l.source_system, l.source_record_id,
        coalesce(pi.patient_id, p.id) AS patient_id,
-       coalesce(r.patient->>'platform_patient_id', r.patient->>'source_patient_id') AS ref,
-       r.kind, r.record_date::date AS record_date, r.recorded_at::timestamptz AS recorded_at,
-       r.month, r.diagnosis, r.treatment, r.prescription, r.cost::numeric(12, 2) AS cost,
-       r.notes, nullif(right(r.provenance->>'file', 500), '') AS source_file,
-       nullif(left(r.provenance->>'position', 60), '') AS source_position,
-       row_number() OVER (PARTITION BY r.source_system, r.source_record_id
+       coalesce(l.platform_patient_id::text, l.source_patient_id) AS ref,
+       l.kind, l.record_date, l.recorded_at, l.month, l.diagnosis, l.treatment, l.prescription,
+       l.cost, l.notes, nullif(right(l.file, 500), '') AS source_file,
+       nullif(left(l.position::text, 60), '') AS source_position,
+       row_number() OVER (PARTITION BY l.source_system, l.source_record_id
                           ORDER BY l.seq DESC) AS rank
 FROM record_lines l
-CROSS JOIN LATERAL json_to_record(l.doc) AS r(
-    source_system text, source_record_id text, patient json, kind text, recorded_at text,
-    record_date text, month text, diagnosis text, treatment text, prescription text, cost text,
-    notes text, provenance json)
 LEFT JOIN patient_identifier pi
-       ON pi.source_system = r.source_system
-      AND pi.source_patient_id = r.patient->>'source_patient_id'
-LEFT JOIN patient p ON p.id = (r.patient->>'platform_patient_id')::bigint
+       ON pi.source_system = l.source_system AND pi.source_patient_id = l.source_patient_id
+LEFT JOIN patient p ON p.id = l.platform_patient_id
 """
 
 # A record moving to another patient or month leaves its old (patient, month) to recompute.
@@ -82,23 +83,23 @@ FROM record_resolved GROUP BY 1, 2, 3, 4
 """
 
 REFUSED = """
-SELECT l.doc, r.patient_id IS NULL FROM record_resolved r JOIN record_lines l USING (seq)
+SELECT l.source_system, l.source_record_id, l.platform_patient_id, l.source_patient_id, l.file,
+       l.position, r.patient_id IS NULL
+FROM record_resolved r JOIN record_lines l USING (seq)
 WHERE r.patient_id IS NULL OR r.rank > 1 ORDER BY r.seq
 """
 
 
 @dataclass
 class PgBulkRecordWriter(WriterState):
-    """Loads all of records.ndjson with COPY and set-based SQL."""
+    """Loads all of records.tsv with COPY and set-based SQL."""
 
     def write_all(self, output_uri: str, progress: Callable[[int], None] | None = None) -> None:
         """Stage, resolve and upsert every record of the run."""
         db.session.flush()  # identifiers the resolver added must be visible to the joins
         connection = db.session.connection()
         tune_bulk_load()
-        connection.execute(
-            text("CREATE TEMP TABLE record_lines (seq bigserial, doc json) ON COMMIT DROP")
-        )
+        connection.execute(text(STAGE))
         connection.execute(
             text("CREATE TEMP TABLE load_touched (patient_id bigint, month text) ON COMMIT DROP")
         )
@@ -118,7 +119,6 @@ class PgBulkRecordWriter(WriterState):
             connection.execute(text("ANALYZE medical_record, load_touched"))
         with self.times.step("count totals"):
             self._count_totals(connection)
-            self._collect_refused(connection)
             self.touched_months = {
                 (int(patient), month)
                 for patient, month in connection.execute(
@@ -134,7 +134,7 @@ class PgBulkRecordWriter(WriterState):
                 ).scalars()
             )
         if progress:
-            progress(self.written + len(self.refused))
+            progress(self.written + sum(count for _, count in self.totals.refused.values()))
 
     def _count_totals(self, connection) -> None:
         for system, ref, month, loaded, cents, count in connection.execute(text(TOTALS)):
@@ -143,6 +143,25 @@ class PgBulkRecordWriter(WriterState):
             if loaded:
                 self.written += int(count)
 
-    def _collect_refused(self, connection) -> None:
-        for doc, unknown in connection.execute(text(REFUSED)):
-            self.refused.append(refused_row(doc, UNKNOWN_PATIENT if unknown else DUPLICATE_ID))
+    def refused_rows(self) -> Iterator[dict]:
+        """The refused records' reject rows, streamed from the staging tables (file order)."""
+        query = text(REFUSED).execution_options(stream_results=True, yield_per=BATCH)
+        for (
+            system,
+            record_id,
+            platform,
+            source,
+            file,
+            position,
+            unknown,
+        ) in db.session.connection().execute(query):
+            patient = {PLATFORM_PATIENT_ID: platform} if platform is not None else {}
+            if source is not None:
+                patient[SOURCE_PATIENT_ID] = source
+            row = {
+                "source_system": system,
+                "source_record_id": record_id,
+                "patient": patient,
+                "provenance": {"file": file, "position": position},
+            }
+            yield refused_row(row, UNKNOWN_PATIENT if unknown else DUPLICATE_ID)

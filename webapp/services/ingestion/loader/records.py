@@ -1,24 +1,18 @@
 """Upserting pipeline records keyed on (source_system, source_record_id)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from pipeline.contract import (
-    PLATFORM_PATIENT_ID,
-    RECORDS_FILE,
-    SOURCE_PATIENT_ID,
-    cents,
-    patient_ref,
-)
+from pipeline.contract import PLATFORM_PATIENT_ID, SOURCE_PATIENT_ID, cents, patient_ref
 from webapp.common.clock import utcnow
 from webapp.extensions import db
 from webapp.models import Patient
 from webapp.services.ingestion.loader.identity import PatientResolver
-from webapp.services.ingestion.loader.output_files import batched, iter_rows
+from webapp.services.ingestion.loader.output_files import batched, iter_records
 from webapp.services.ingestion.loader.record_store import upsert_records
 from webapp.services.ingestion.loader.steps import StepTimes
 
@@ -64,6 +58,10 @@ class WriterState:
     refused: list[dict] = field(default_factory=list)
     written: int = 0
 
+    def refused_rows(self) -> Iterator[dict]:
+        """The reject rows of the records this load refused, in file order."""
+        yield from self.refused
+
 
 @dataclass
 class RecordWriter(WriterState):
@@ -71,7 +69,7 @@ class RecordWriter(WriterState):
 
     def write_all(self, output_uri: str, progress: Callable[[int], None] | None = None) -> None:
         """Write every record of the run, batch by batch."""
-        for rows in batched(iter_rows(output_uri, RECORDS_FILE), BATCH):
+        for rows in batched(iter_records(output_uri), BATCH):
             with self.times.step("upsert records"):
                 self.write_batch(rows)
             if progress:
@@ -80,6 +78,11 @@ class RecordWriter(WriterState):
     def write_batch(self, rows: list[dict]) -> None:
         """Resolve each row's patient, refuse the unknown ones, upsert the rest."""
         platform_ids = self._existing_platform_patients(rows)
+        self.resolver.load_known(
+            (row["source_system"], str(row["patient"][SOURCE_PATIENT_ID]))
+            for row in rows
+            if SOURCE_PATIENT_ID in row["patient"]
+        )
         values = {}
         for row in rows:
             patient_id = self._patient_id(row, platform_ids)
