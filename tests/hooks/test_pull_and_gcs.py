@@ -3,6 +3,7 @@
 import json
 import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -52,10 +53,20 @@ def test_pulled_success_loads_then_acks(hook_app, db, output_uri):
     assert handle_message(hook_app, again) == "duplicate" and again.calls == ["ack"]
 
 
-def test_pulled_failure_is_nacked_and_nothing_kept(hook_app, db):
-    message = pulled("output/run-missing/_SUCCESS")  # no output there: the load fails
+def test_pulled_failure_is_nacked_and_nothing_kept(hook_app, db, output_uri):
+    folder = Path(output_uri("run-torn"))
+    folder.mkdir(parents=True)
+    (folder / "_SUCCESS").write_text("{torn manifest")  # the load fails on it
+    message = pulled("output/run-torn/_SUCCESS")
     assert handle_message(hook_app, message) == "failed"
     assert message.calls == ["nack"]
+    assert db.session.scalars(select(PipelineRun)).all() == []
+
+
+def test_pulled_success_whose_output_is_gone_is_acked(hook_app, db):
+    message = pulled("output/run-missing/_SUCCESS")  # a retry would never find it either
+    assert handle_message(hook_app, message) == "no_output"
+    assert message.calls == ["ack"]
     assert db.session.scalars(select(PipelineRun)).all() == []
 
 
