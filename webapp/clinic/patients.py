@@ -5,7 +5,6 @@ import hashlib
 from flask import abort, request
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -77,7 +76,7 @@ def _patient_or_404(patient_id: int) -> tuple[Patient, bool]:
     return found[0], bool(found[1])
 
 
-def _cost_block(patient: Patient) -> Markup:
+def _cost_block(patient: Patient) -> str:
     """The chart's cost block (SVG, rows, total) as HTML, cached until the patient's costs are
     cleared (every load that writes them does); the name is part of the key as the SVG shows it."""
     name = hashlib.sha256(patient.full_name.encode()).hexdigest()[:16]
@@ -87,7 +86,7 @@ def _cost_block(patient: Patient) -> Markup:
         return render_block("clinic/chart.html", "cost_summary", patient=patient, **summary)
 
     key = f"costs:chart-block:{patient.id}:{name}"
-    return Markup(cached(patient_cost_key(patient.id), key, render))
+    return cached(patient_cost_key(patient.id), key, render)
 
 
 @bp.route("/patients/<int:patient_id>")
