@@ -1,9 +1,11 @@
 """gunicorn settings: the one serving configuration of the Dockerfile, `make serve` and bench/.
 
-Chosen by measurement (bench/dashboard.py, bench/live.py; README "Serving"): gthread workers,
-where an open WebSocket parks one thread that waits on its queue without taking the GIL.
-WEB_WORKER_CLASS=gevent switches to gevent workers with psycopg2 made cooperative (psycogreen)
-for re-measuring; on the shared 2-core bench machine they served pages at half the rate.
+Chosen by measurement (bench/dashboard.py and bench/live.py --pages run together; README
+"Serving"): gthread workers, where an open WebSocket parks one thread that waits without taking
+the GIL and one sender thread per process writes all pushes. WEB_WORKER_CLASS=gevent switches to
+gevent workers with psycopg2 made cooperative (psycogreen) for re-measuring; on the shared
+2-core bench machine they served five of six doctor pages slower and pushed with a median
+latency four times gthread's.
 """
 
 import os

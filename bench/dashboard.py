@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -34,6 +34,8 @@ from bench.server import free_port, gunicorn_command  # noqa: E402
 BIN = Path(sys.executable).parent
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/aikey_bench"
 NAMES = ("jeronimo", "farias", "ana garcia", "muller", "tomas", "zoe xu", "ibanez", "keiko")
+# The bench doctor's department: St. Aiken's, whose platform source knows every seeded patient.
+DEPARTMENT = "Cardiology"
 GOAL_RATIO = 0.15
 GOAL_P99_MS = 100.0
 
@@ -81,17 +83,34 @@ def seed(url: str, patients: int, env: dict) -> None:
     print(f"database holds {max(present, patients):,} patients (asked for {patients:,})")
 
 
-def make_user(url: str, role_name: str, email: str) -> str:
-    """An account of the benchmark's own with `role_name`; returns its fresh password."""
+@dataclass
+class Account:
+    """A benchmark account: its email, fresh password and (AIPHAS) authenticator secret."""
+
+    email: str
+    password: str
+    totp_secret: str | None = None
+
+
+def make_user(
+    url: str, secret_key: str, role_name: str, email: str, department: str | None = None
+) -> Account:
+    """An account of the benchmark's own with `role_name`, in `department` (a doctor's hospital
+    decides which patients it sees); AIPHAS gets an authenticator, as it must sign in with one."""
+    import pyotp
+
     from webapp import create_app
+    from webapp.common.clock import utcnow
     from webapp.config import normalize_database_url
     from webapp.extensions import db
-    from webapp.models import Role, User
+    from webapp.models import Organization, Role, User
+    from webapp.services.accounts import totp
 
     password = secrets.token_urlsafe(12)
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": normalize_database_url(url),
+            "SECRET_KEY": secret_key,  # the server's: it seals the authenticator secret
             "CACHE_TYPE": "SimpleCache",
             "CACHE_OPTIONS": {},
         }
@@ -103,9 +122,17 @@ def make_user(url: str, role_name: str, email: str) -> str:
             user = User(name=f"Bench {role_name.title()}", email=email, role=role)
             db.session.add(user)
         user.set_password(password)
+        if department:
+            user.organization = db.session.query(Organization).filter_by(name=department).one()
         user.must_change_password = False
+        secret = None
+        if role_name == "AIPHAS":
+            secret = pyotp.random_base32()
+            user.totp_secret = totp.seal(secret)
+            user.totp_enabled_at = utcnow()
+            user.totp_last_step = None
         db.session.commit()
-    return password
+    return Account(email, password, secret)
 
 
 def samples(url: str) -> tuple[list[int], list[str], list[str]]:
@@ -149,24 +176,44 @@ def stop(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def sign_in(base: str, email: str, password: str) -> str:
-    """The session cookie of a signed-in account."""
-    session = requests.Session()
-    page = session.get(f"{base}/login").text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    answer = session.post(
-        f"{base}/login", data={"email": email, "password": password, "csrf_token": token}
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+@dataclass
+class Visitor:
+    """A signed-in browser: its Cookie header and the CSRF token its forms carry."""
+
+    cookie: str
+    csrf: str
+
+
+def sign_in(base: str, account: Account) -> Visitor:
+    """Sign in through the form (and the second factor when asked), then open the search page
+    the way a browser does: its cookie then holds the CSRF secret the search POST is checked by."""
+    import pyotp
+
+    http = requests.Session()
+    form = {"email": account.email, "password": account.password}
+    answer = http.post(
+        f"{base}/login", data={**form, "csrf_token": _csrf(http.get(f"{base}/login").text)}
     )
-    if "/login" in answer.url:
-        raise SystemExit(f"sign-in failed, landed on {answer.url}")
-    return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    if answer.url.endswith("/login/code") and account.totp_secret:
+        code = pyotp.TOTP(account.totp_secret).now()
+        answer = http.post(answer.url, data={"code": code, "csrf_token": _csrf(answer.text)})
+    if "/login" in answer.url or "/account/" in answer.url:
+        raise SystemExit(f"sign-in of {account.email} failed, landed on {answer.url}")
+    token = _csrf(http.get(f"{base}/patients").text)
+    return Visitor("; ".join(f"{c.name}={c.value}" for c in http.cookies), token)
 
 
 @dataclass
 class Scenario:
-    """Requests to cycle through: (method, path, form body) with one account's cookie."""
+    """Requests to cycle through: (method, path, form body) with one account's cookie; every
+    answer must be a 200 whose body holds `marker` (the real page, not a sign-in or error)."""
 
     requests: list[tuple[str, str, str]]
+    marker: str
     account: str = "doctor"
 
 
@@ -180,6 +227,8 @@ class Result:
     p50: float
     p90: float
     p99: float
+    # Answers that were not the page: "status 302", "status 400", "no marker", socket errors.
+    wrong: dict[str, int] = field(default_factory=dict)
 
 
 def _ms(text: str) -> float:
@@ -187,12 +236,21 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(port: int, scenario: Scenario, cookie: str, connections: int, seconds: float) -> Result:
-    """Drive the server with wrk (bench/paths.lua) and parse its latency distribution."""
+def wrk(
+    port: int, scenario: Scenario, visitor: Visitor | None, connections: int, seconds: float
+) -> Result:
+    """Drive the server with wrk (bench/paths.lua) and parse its latency distribution; every
+    answer that is not a 200 holding the page's marker is counted apart by status."""
     with tempfile.NamedTemporaryFile("w", suffix=".tsv") as listing:
         listing.writelines(f"{m}\t{p}\t{b}\n" for m, p, b in scenario.requests)
         listing.flush()
-        env = {**os.environ, "BENCH_REQUESTS": listing.name, "BENCH_COOKIE": cookie}
+        env = {
+            **os.environ,
+            "BENCH_REQUESTS": listing.name,
+            "BENCH_COOKIE": visitor.cookie if visitor else "",
+            "BENCH_CSRF": visitor.csrf if visitor else "",
+            "BENCH_MARKER": scenario.marker,
+        }
         command = ["wrk", "--latency", "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s"]
         command += ["-s", str(ROOT / "bench" / "paths.lua"), f"http://127.0.0.1:{port}"]
         out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
@@ -200,44 +258,57 @@ def wrk(port: int, scenario: Scenario, cookie: str, connections: int, seconds: f
     if len(points) < 3:
         raise SystemExit(f"wrk printed no latency distribution:\n{out}")
     count = int(re.search(r"(\d+) requests in", out).group(1))
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    wrong = {kind: int(n) for kind, n in re.findall(r"^wrong (.+?): (\d+)$", out, re.MULTILINE)}
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    failed = (int(bad.group(1)) if bad else 0) + (sum(map(int, errors.groups())) if errors else 0)
+    if errors and sum(map(int, errors.groups())):
+        wrong["socket errors"] = sum(map(int, errors.groups()))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    return Result(count, failed, rps, *(_ms(points[key]) for key in ("50", "90", "99")))
+    points_ms = (_ms(points[key]) for key in ("50", "90", "99"))
+    return Result(count, sum(wrong.values()), rps, *points_ms, wrong=wrong)
 
 
 def get(path: str) -> tuple[str, str, str]:
+    """A GET of `path` for a scenario."""
     return ("GET", path, "")
+
+
+def search(**fields: str) -> tuple[str, str, str]:
+    """The search form POSTed as the page does (paths.lua adds the CSRF token)."""
+    return ("POST", "/patients", urlencode(fields))
+
+
+RESULTS = 'id="patient-'  # a result row: a search that found nobody measures nothing
 
 
 def scenarios(ids: list[int], dobs: list[str], identifiers: list[str]) -> dict[str, Scenario]:
     """The pages a doctor uses (and the audit page, as AIPHAS) with their sample requests."""
     return {
-        "name search": Scenario([get(f"/patients?{urlencode({'name': n})}") for n in NAMES]),
-        "DOB search": Scenario([get(f"/patients?dob={d}") for d in dobs]),
-        "identifier search": Scenario(
-            [get(f"/patients?{urlencode({'identifier': i})}") for i in identifiers]
+        "name search": Scenario([search(name=n) for n in NAMES], RESULTS),
+        "DOB search": Scenario([search(dob=d) for d in dobs], RESULTS),
+        "identifier search": Scenario([search(identifier=i) for i in identifiers], RESULTS),
+        "chart (cached)": Scenario([get(f"/patients/{pid}") for pid in ids], 'id="records"'),
+        "/costs": Scenario([get(f"/costs?page={n}") for n in range(1, 6)], 'id="cost-rows"'),
+        "audit page": Scenario(
+            [get(f"/admin/audit?page={n}") for n in range(1, 4)], 'id="audit-table"', "aiphas"
         ),
-        "chart (cached)": Scenario([get(f"/patients/{pid}") for pid in ids]),
-        "/costs": Scenario([get(f"/costs?page={n}") for n in range(1, 6)]),
-        "audit page": Scenario([get(f"/admin/audit?page={n}") for n in range(1, 4)], "aiphas"),
     }
 
 
-def check(port: int, scenario: Scenario, cookie: str) -> None:
-    """Every request of a scenario answers 200 (not a redirect to sign in) before it is timed."""
-    for method, path, body in scenario.requests[:3]:
+def check(port: int, scenario: Scenario, visitor: Visitor) -> None:
+    """Every request of a scenario answers 200 with its page before it is timed."""
+    for method, path, body in scenario.requests:
         answer = requests.request(
             method,
             f"http://127.0.0.1:{port}{path}",
-            data=body or None,
-            headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+            data=f"{body}&csrf_token={visitor.csrf}" if method == "POST" else None,
+            headers={"Cookie": visitor.cookie, "Content-Type": "application/x-www-form-urlencoded"},
             allow_redirects=False,
             timeout=30,
         )
-        if answer.status_code != 200:
-            raise SystemExit(f"{method} {path} answered {answer.status_code}")
+        if answer.status_code != 200 or scenario.marker not in answer.text:
+            raise SystemExit(
+                f"{method} {path} {body} answered {answer.status_code} without {scenario.marker!r}"
+            )
 
 
 def report(bare: Result, results: dict[str, Result], connections: int) -> None:
@@ -257,6 +328,10 @@ def report(bare: Result, results: dict[str, Result], connections: int) -> None:
         f"goal: every page >= {GOAL_RATIO}x the bare app's req/s and p99 < {GOAL_P99_MS:.0f} ms "
         f"at {connections} connections"
     )
+    for name, r in {"bare Flask": bare, **results}.items():
+        if r.wrong:
+            kinds = ", ".join(f"{kind} x{n}" for kind, n in sorted(r.wrong.items()))
+            print(f"WRONG ANSWERS on {name}: {kinds} (its figures do not measure the page)")
 
 
 def main(argv=None) -> None:
@@ -280,11 +355,11 @@ def main(argv=None) -> None:
     env.pop("AIKEY_ENV", None)
     ensure_database(url)
     seed(url, args.patients, {**env, "REDIS_URL": ""})
+    key = env["SECRET_KEY"]
     accounts = {
-        "doctor": ("bench.doctor@example.com", "DOCTOR"),
-        "aiphas": ("bench.aiphas@example.com", "AIPHAS"),
+        "doctor": make_user(url, key, "DOCTOR", "bench.doctor@example.com", DEPARTMENT),
+        "aiphas": make_user(url, key, "AIPHAS", "bench.aiphas@example.com"),
     }
-    passwords = {key: make_user(url, role, email) for key, (email, role) in accounts.items()}
     plan = scenarios(*samples(url))
     if args.only:
         plan = {name: s for name, s in plan.items() if args.only in name}
@@ -292,7 +367,7 @@ def main(argv=None) -> None:
     port = free_port()
     server = start_gunicorn(env, port, "bench.bare_app:app", "/")
     try:
-        bare = wrk(port, Scenario([get("/")]), "", args.connections, args.seconds)
+        bare = wrk(port, Scenario([get("/")], "ok"), None, args.connections, args.seconds)
     finally:
         stop(server)
     print(f"  measured bare Flask: {bare.requests} requests", flush=True)
@@ -301,13 +376,13 @@ def main(argv=None) -> None:
     server = start_gunicorn(env, port, "wsgi:app", "/login")
     try:
         base = f"http://127.0.0.1:{port}"
-        cookies = {key: sign_in(base, accounts[key][0], passwords[key]) for key in accounts}
+        visitors = {key: sign_in(base, account) for key, account in accounts.items()}
         results = {}
         for name, scenario in plan.items():
-            cookie = cookies[scenario.account]
-            check(port, scenario, cookie)
-            wrk(port, scenario, cookie, args.connections, 2)  # warm: caches, pools, plans
-            results[name] = wrk(port, scenario, cookie, args.connections, args.seconds)
+            visitor = visitors[scenario.account]
+            check(port, scenario, visitor)
+            wrk(port, scenario, visitor, args.connections, 2)  # warm: caches, pools, plans
+            results[name] = wrk(port, scenario, visitor, args.connections, args.seconds)
             print(f"  measured {name}: {results[name].requests} requests", flush=True)
     finally:
         stop(server)

@@ -91,3 +91,26 @@ def test_search_fetches_only_what_it_shows_in_three_statements(doctor, charted):
     found = reads(sent)
     assert len(found) <= 3, found
     assert not any("patient.address" in s for s in found)  # no column the results don't show
+
+
+def test_chart_reads_session_scope_and_patient_in_two_statements(doctor, charted):
+    doctor.get(f"/patients/{charted.id}")  # fills the cost block cache
+    with statements() as sent:
+        response = doctor.get(f"/patients/{charted.id}")
+    assert response.status_code == 200
+    before_audit = [s for s in sent if not AUDIT.match(s)]
+    # The session with user, role, permissions and grants; the patient with identifiers and
+    # whether the scope allows them; a page of visits. The cost block comes from the cache.
+    assert len(before_audit) <= 3, [s[:60] for s in before_audit]
+    assert sum(1 for s in before_audit if GUARD.search(s)) == 1, before_audit
+
+
+def test_search_sends_three_statements_in_all_before_its_audit_write(doctor, charted):
+    token = csrf_token(doctor.get("/patients").get_data(as_text=True))
+    with statements() as sent:
+        response = doctor.post("/patients", data={"name": "round"}, headers={"X-CSRFToken": token})
+    assert "Ana Round" in response.get_data(as_text=True)
+    # The session (with the scope's grants), the match, and the rows shown.
+    before_audit = [s for s in sent if not AUDIT.match(s)]
+    assert len(before_audit) <= 3, before_audit
+    assert not any("break_glass_grant" in s and "user_session" not in s for s in before_audit)

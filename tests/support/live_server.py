@@ -20,9 +20,7 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving, wait for the thread, and end the LISTEN thread sockets may have begun."""
+        """Stop serving, wait for the thread, and end the live threads its sockets began."""
         self._server.shutdown()
         self._thread.join(timeout=10)
-        listener = self._app.extensions["live"].listener
-        if listener is not None:
-            listener.stop()
+        self._app.extensions["live"].stop()

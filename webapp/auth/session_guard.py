@@ -11,6 +11,7 @@ from webapp.auth.second_factor import require_second_factor
 from webapp.extensions import login_manager
 from webapp.models import User, UserSession
 from webapp.services.accounts import sessions
+from webapp.services.accounts.mfa_policy import DOCTOR_MFA_KEY, note_doctor_mfa_setting
 from webapp.services.audit.events import record_event
 from webapp.web.http import client_address, wants_json
 
@@ -27,7 +28,8 @@ PASSWORD_CHANGE_ALLOWED = {
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
     """Resolve the cookie's session id; an ended, idle or too old session signs nobody in."""
-    row = sessions.find_session(token)
+    row, doctor_mfa = sessions.find_session_and_setting(token, DOCTOR_MFA_KEY)
+    note_doctor_mfa_setting(doctor_mfa)
     reason = sessions.end_reason_now(row)
     if reason is not None:
         g.session_end_reason = reason

@@ -1,7 +1,11 @@
 """Patient search, the patient chart and its CSV export."""
 
+import hashlib
+
 from flask import abort, request
 from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from webapp.auth.decorators import permission_required
@@ -11,9 +15,10 @@ from webapp.extensions import db
 from webapp.models import RECORD_KINDS, Patient
 from webapp.models.permissions import PATIENTS_READ
 from webapp.services.audit.events import record_event
-from webapp.services.costs.chart import cost_series, cost_summary
+from webapp.services.costs.cache import cached, patient_cost_key
+from webapp.services.costs.chart import cost_summary, load_series
 from webapp.services.patients.chart import iter_visits, parse_filter, patient_visits
-from webapp.services.patients.scope import can_see, scope_of
+from webapp.services.patients.scope import scope_of, user_sees
 from webapp.services.patients.search import SORTS, parse_query, search_patients
 from webapp.web.downloads import csv_response
 from webapp.web.htmx import render_page
@@ -57,24 +62,39 @@ def patients():
     return response
 
 
-def _patient_or_404(patient_id: int) -> Patient:
+def _patient_or_404(patient_id: int) -> tuple[Patient, bool]:
+    """The patient and whether the doctor's scope allows them, in one statement."""
     # The identifiers come in the same query: the chart always shows them.
-    patient = db.session.get(Patient, patient_id, options=[joinedload(Patient.identifiers)])
-    if patient is None:
+    stmt = (
+        select(Patient, user_sees(current_user, Patient.id).label("visible"))
+        .where(Patient.id == patient_id)
+        .options(joinedload(Patient.identifiers))
+    )
+    found = db.session.execute(stmt).unique().first()
+    if found is None:
         abort(404)
-    return patient
+    return found[0], bool(found[1])
 
 
-def _in_scope(patient: Patient) -> bool:
-    return can_see(scope_of(current_user), patient.id)
+def _cost_block(patient: Patient) -> str:
+    """The chart's cost block (SVG, rows, total) as HTML, cached until the patient's costs are
+    cleared (every load that writes them does); the name is part of the key as the SVG shows it."""
+    name = hashlib.sha256(patient.full_name.encode()).hexdigest()[:16]
+
+    def render() -> str:
+        summary = cost_summary(load_series(patient.id))
+        return render_block("clinic/chart.html", "cost_summary", patient=patient, **summary)
+
+    key = f"costs:chart-block:{patient.id}:{name}"
+    return cached(patient_cost_key(patient.id), key, render)
 
 
 @bp.route("/patients/<int:patient_id>")
 @permission_required(PATIENTS_READ)
 def chart(patient_id: int):
     """The chart: demographics, sources, monthly costs and the records."""
-    patient = _patient_or_404(patient_id)
-    if not _in_scope(patient):
+    patient, visible = _patient_or_404(patient_id)
+    if not visible:
         return restricted(patient)
     flt = parse_filter(request.args)
     visits = patient_visits(patient_id, flt)
@@ -84,7 +104,7 @@ def chart(patient_id: int):
         patient=patient,
         flt=flt,
         visits=visits,
-        **cost_summary(cost_series(patient_id)),
+        cost_block=_cost_block(patient),
         kinds=RECORD_KINDS,
     )
     # Written after rendering so the commit does not expire the rows the page reads.
@@ -101,8 +121,8 @@ def chart(patient_id: int):
 @permission_required(PATIENTS_READ)
 def records_csv(patient_id: int):
     """Every record of the patient as CSV, newest first."""
-    patient = _patient_or_404(patient_id)
-    if not _in_scope(patient):
+    patient, visible = _patient_or_404(patient_id)
+    if not visible:
         return restricted(patient)
     record_event("patients.records_export", patient_id=patient_id)
 

@@ -1,7 +1,5 @@
 """GET /ws/costs: cost rows pushed to doctors' open /costs pages and charts."""
 
-import contextlib
-import queue
 import time
 from urllib.parse import urlsplit
 
@@ -12,7 +10,7 @@ from simple_websocket import ConnectionClosed, Server
 from webapp.auth.decorators import permission_required
 from webapp.extensions import db
 from webapp.live import bp
-from webapp.live.messages import RESYNC
+from webapp.live.sender import close
 from webapp.live.socket_response import end_cleanly, websocket_response
 from webapp.live.state import live_state
 from webapp.models.permissions import PATIENTS_READ
@@ -21,8 +19,8 @@ from webapp.services.audit.events import record_event
 from webapp.services.patients.scope import Scope, scope_of
 from webapp.web.http import is_websocket_upgrade
 
+NORMAL_CLOSURE = 1000
 POLICY_VIOLATION = 1008
-TRY_AGAIN_LATER = 1013
 
 
 def same_origin() -> bool:
@@ -69,49 +67,39 @@ def costs_socket():
     config = current_app.config
     state = live_state()
     state.ensure_listener()
-    subscription = state.hub.subscribe(config["LIVE_QUEUE_SIZE"], patient_id)
+    # Subscribed before the handshake, so nothing committed once the page has its socket is
+    # missed; the process's one sender writes this socket's pushes, from the moment `ws` is set.
+    subscription = state.hub.subscribe(config["LIVE_QUEUE_SIZE"], patient_id, scope)
     try:
         ws = Server(request.environ, ping_interval=config["LIVE_PING_SECONDS"])
     except Exception:
         state.hub.unsubscribe(subscription)
         raise
+    subscription.ws = ws
+    state.hub.wake()  # anything queued during the handshake
     try:
-        _stream(ws, subscription, patient_id, (token, scope), config["LIVE_RECHECK_SECONDS"])
+        _watch(ws, subscription, token, config["LIVE_RECHECK_SECONDS"])
     except ConnectionClosed:
         pass
     finally:
         state.hub.unsubscribe(subscription)
-        if ws.connected:
-            with contextlib.suppress(ConnectionClosed):
-                ws.close()
+        close(subscription, NORMAL_CLOSURE, "")
         end_cleanly(ws)
     return websocket_response(ws)
 
 
-def _stream(ws, subscription, patient_id, viewer, recheck_seconds) -> None:
+def _watch(ws, subscription, token: str, recheck_seconds: float) -> None:
     # The scope is refreshed with the session check, so a new grant or an expired one applies
     # within `recheck_seconds`, without a query per push.
-    token, scope = viewer
     next_check = time.monotonic() + recheck_seconds
-    while ws.connected:
-        try:
-            item = subscription.queue.get(timeout=min(1.0, recheck_seconds))
-        except queue.Empty:
-            item = None
-        if subscription.overflowed or item is RESYNC:
-            ws.close(TRY_AGAIN_LATER, "reconnect and refresh")  # the client reloads its rows
-            return
-        if item is not None and scope.allows(item.patient_id, item.hospital_ids):
-            # A chart page has no /costs table: rows it cannot place are errors in the browser.
-            if patient_id is None:
-                ws.send(item.costs_html)
-            elif patient_id == item.patient_id and item.chart_html:
-                ws.send(item.chart_html)
-        while ws.receive(timeout=0) is not None:
-            pass  # nothing is expected from the client; don't let it pile up
+    while not subscription.closed:
+        # Wakes for a client message (nothing is expected: it is dropped), the socket closing
+        # (ConnectionClosed) or the next session check.
+        ws.receive(timeout=max(0.0, next_check - time.monotonic()))
         if time.monotonic() >= next_check:
             reason, scope = check_viewer(token)
             if reason:
-                ws.close(POLICY_VIOLATION, reason)  # live.js sends the page to /login?ended=
+                close(subscription, POLICY_VIOLATION, reason)  # live.js sends it to /login
                 return
+            subscription.scope = scope
             next_check = time.monotonic() + recheck_seconds

@@ -24,6 +24,11 @@ def doctors_must_use_mfa() -> bool:
     return g.doctor_mfa
 
 
+def note_doctor_mfa_setting(value: str | None) -> None:
+    """Keep the console setting for this request, read along with the session (one round trip)."""
+    g.doctor_mfa = value == "on"
+
+
 def set_doctors_must_use_mfa(required: bool) -> bool:
     """Save the console setting, audited; returns whether it changed."""
     setting = db.session.get(AppSetting, DOCTOR_MFA_KEY)

@@ -5,11 +5,12 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import null, select, update
+from sqlalchemy.orm import joinedload
 
 from webapp.common.clock import as_utc, utcnow
 from webapp.extensions import db
-from webapp.models import User, UserSession
+from webapp.models import AppSetting, BreakGlassGrant, Role, User, UserSession
 
 # Why a session ended, as stored in end_reason and told to the user on the sign-in page.
 END_REASONS = {
@@ -52,9 +53,32 @@ def open_session(user: User, address: str | None, agent: str | None) -> tuple[Us
 
 def find_session(token: str | None) -> UserSession | None:
     """The session a cookie's id names, ended or not (None for an unknown or empty id)."""
+    return find_session_and_setting(token, None)[0]
+
+
+def find_session_and_setting(
+    token: str | None, setting_key: str | None
+) -> tuple[UserSession | None, str | None]:
+    """The session a cookie's id names, and the value of one app setting, in one statement.
+
+    The user, role, organization, the role's permissions and the user's unexpired grants (the
+    hospital scope) come along: every guarded request needs them, and so does the setting a
+    guard reads on every request (the doctors' second-factor rule).
+    """
     if not token or not isinstance(token, str) or len(token) > 128:
-        return None
-    return db.session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))
+        return None, None
+    user = joinedload(UserSession.user)
+    setting = select(AppSetting.value).where(AppSetting.key == setting_key).scalar_subquery()
+    stmt = (
+        select(UserSession, setting if setting_key else null())
+        .where(UserSession.token_hash == hash_token(token))
+        .options(
+            user.joinedload(User.role).joinedload(Role.permissions),
+            user.joinedload(User.grants.and_(BreakGlassGrant.expires_at > utcnow())),
+        )
+    )
+    found = db.session.execute(stmt).unique().one_or_none()
+    return (found[0], found[1]) if found else (None, None)
 
 
 def limits() -> tuple[timedelta, timedelta]:

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Select, func, or_, select
 
 from webapp.common.clock import as_utc
-from webapp.common.paging import Page, paginate
+from webapp.common.paging import Page, paginate_ahead
 from webapp.extensions import db
 from webapp.models import AuditEvent, User
 
@@ -104,8 +104,9 @@ def filtered_events(filters: AuditFilters) -> Select:
 
 
 def page_of_events(filters: AuditFilters, page: int) -> Page:
-    """One page of matching rows; a page past the end shows the last page."""
-    return paginate(db.session, filtered_events(filters), page, PER_PAGE)
+    """One page of matching rows, not counted (the trail grows by a row per view); a page past
+    the end shows the last page."""
+    return paginate_ahead(db.session, filtered_events(filters), page, PER_PAGE)
 
 
 def format_moment(moment: datetime) -> str:

@@ -1,4 +1,4 @@
-"""A patient's monthly cost series (cached) and the geometry of its server-rendered SVG chart."""
+"""A patient's monthly cost series and the geometry of its server-rendered SVG chart."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import PatientCost
-from webapp.services.costs.cache import cached, patient_cost_key
 
 CHART_WIDTH = 720
 CHART_HEIGHT = 240
@@ -39,15 +38,8 @@ class Bar:
     label: bool
 
 
-def cost_series(patient_id: int) -> list[MonthCost]:
-    """Monthly costs of a patient, oldest month first, from the cache or the database."""
-    return cached(
-        patient_cost_key(patient_id), f"costs:series:{patient_id}", lambda: load_series(patient_id)
-    )
-
-
 def load_series(patient_id: int) -> list[MonthCost]:
-    """Monthly costs of a patient read from the database (a live push must not race the cache)."""
+    """Monthly costs of a patient read from the database (the page caches the rendered block)."""
     rows = db.session.execute(
         select(
             PatientCost.month,

@@ -15,6 +15,7 @@ from webapp.models.permissions import (
 from webapp.services.accounts.passwords import temporary_password
 from webapp.services.demo.bulk_patients import DEMO_SOURCE
 from webapp.services.demo.exports import FHIR_SYSTEM, LEGACY_SYSTEM, SYNTHEA_SYSTEM
+from webapp.services.ingestion.sources import plan_with_new_sources
 
 HOSPITALS = (
     ("St. Aiken General Hospital", "SAGH"),
@@ -110,6 +111,8 @@ def seed_demo_sources() -> None:
             source.hospital = hospital
             source.description = source.description or description
     _move_tom_to_bayview()
+    db.session.commit()
+    plan_with_new_sources()
     db.session.commit()
 
 

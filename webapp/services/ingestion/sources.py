@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
+from webapp.database import refresh_statistics
 from webapp.extensions import db
 from webapp.models import Hospital, SourceSystem
 from webapp.services.costs.cache import clear_patient_costs
@@ -73,9 +74,19 @@ def register_unknown(names: Iterable[str]) -> list[str]:
     for name in new:
         db.session.add(SourceSystem(name=name, hospital=None, registered_by="ingest"))
     db.session.flush()
+    if new:
+        plan_with_new_sources()
     return new
+
+
+def plan_with_new_sources() -> None:
+    """ANALYZE the registry after it changed: a table of a few rows never reaches autovacuum's
+    threshold, and without its statistics every scoped search at 200,000 patients hashes all
+    identifiers first (100 ms instead of 2)."""
+    refresh_statistics("source_system")
 
 
 def _scope_changed() -> None:
     # The cached cost tables are per scope: who sees which patient just changed.
     clear_patient_costs(())
+    plan_with_new_sources()

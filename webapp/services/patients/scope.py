@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, false, literal, or_, select
 
+from webapp.common.clock import as_utc, utcnow
 from webapp.extensions import db
-from webapp.models import Hospital, PatientIdentifier, SourceSystem, User
+from webapp.models import BreakGlassGrant, Hospital, PatientIdentifier, SourceSystem, User
 from webapp.services.patients.break_glass import granted_patient_ids
 
 
@@ -38,7 +39,12 @@ def scope_of(user: User) -> Scope:
     """The scope of a signed-in user: their organization's hospital and active grants."""
     organization = user.organization
     hospital_id = organization.hospital_id if organization is not None else None
-    return Scope(hospital_id, frozenset(granted_patient_ids(user.id)))
+    if "grants" in user.__dict__:  # loaded with the session (sessions.find_session)
+        now = utcnow()
+        granted = {g.patient_id for g in user.grants if as_utc(g.expires_at) > now}
+    else:
+        granted = granted_patient_ids(user.id)
+    return Scope(hospital_id, frozenset(granted))
 
 
 def _known_to_hospital(hospital_id: int, patient_id_column) -> ColumnElement:
@@ -62,6 +68,25 @@ def in_scope(scope: Scope, patient_id_column) -> ColumnElement:
     if scope.granted:
         conditions.append(patient_id_column.in_(sorted(scope.granted)))
     return or_(*conditions) if conditions else false()
+
+
+def user_sees(user: User, patient_id_column) -> ColumnElement:
+    """The same rule as `in_scope(scope_of(user), ...)` as one SQL condition, grants included, so
+    a page that reads one patient learns whether it may show them in that same statement."""
+    organization = user.organization
+    granted = (
+        select(literal(1))
+        .select_from(BreakGlassGrant)
+        .where(
+            BreakGlassGrant.user_id == user.id,
+            BreakGlassGrant.patient_id == patient_id_column,
+            BreakGlassGrant.expires_at > utcnow(),
+        )
+        .exists()
+    )
+    if organization is None or organization.hospital_id is None:
+        return granted
+    return or_(_known_to_hospital(organization.hospital_id, patient_id_column), granted)
 
 
 def visible_ids(scope: Scope, patient_ids: Iterable[int]) -> set[int]:

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from webapp.common.paging import Page, clamp_page, parse_page
 from webapp.extensions import db
@@ -151,40 +152,45 @@ def search_patients(query: PatientQuery, scope: Scope, per_page: int = PER_PAGE)
 
 
 def _rows(ids: list[int]) -> list[PatientRow]:
+    """The result rows of these patients in one statement: what the table shows, and no more."""
     if not ids:
         return []
-    patients = {
-        row.id: row
-        for row in db.session.execute(
-            select(
-                Patient.id, Patient.given_name, Patient.family_name, Patient.birth_date, Patient.sex
-            ).where(Patient.id.in_(ids))
-        )
-    }
-    sources = dict(
-        db.session.execute(
-            select(
-                PatientIdentifier.patient_id, func.count(PatientIdentifier.source_system.distinct())
-            )
-            .where(PatientIdentifier.patient_id.in_(ids))
-            .group_by(PatientIdentifier.patient_id)
-        ).all()
+    sources = (
+        select(func.count(PatientIdentifier.source_system.distinct()))
+        .where(PatientIdentifier.patient_id == Patient.id)
+        .scalar_subquery()
     )
-    latest = latest_costs(ids)
+    # The newest month through the (patient_id, month) unique index, one index probe a row.
+    month = aliased(PatientCost)
+    newest = (
+        select(month.id)
+        .where(month.patient_id == Patient.id)
+        .order_by(month.month.desc())
+        .limit(1)
+        .correlate(Patient)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            Patient.id,
+            Patient.given_name,
+            Patient.family_name,
+            Patient.birth_date,
+            Patient.sex,
+            sources,
+            PatientCost.month,
+            PatientCost.total_cost,
+        )
+        .outerjoin(PatientCost, PatientCost.id == newest)
+        .where(Patient.id.in_(ids))
+    )
+    found = {row[0]: row for row in db.session.execute(stmt)}
     rows = []
     for pid in ids:
-        patient = patients[pid]
-        month, cost = latest.get(pid, (None, None))
+        _, given, family, birth, sex, source_count, month, cost = found[pid]
+        total = Decimal(cost) if cost is not None else None
         rows.append(
-            PatientRow(
-                pid,
-                f"{patient.given_name} {patient.family_name}".strip(),
-                patient.birth_date,
-                patient.sex,
-                sources.get(pid, 0),
-                month,
-                cost,
-            )
+            PatientRow(pid, f"{given} {family}".strip(), birth, sex, source_count, month, total)
         )
     return rows
 
@@ -215,20 +221,3 @@ def _restricted_rows(ids: list[int], scope: Scope) -> list[PatientRow]:
         )
     }
     return [full.get(pid) or brief[pid] for pid in ids]
-
-
-def latest_costs(patient_ids: list[int]) -> dict[int, tuple[str, Decimal]]:
-    """Latest month and its total for each patient that has costs."""
-    newest = (
-        select(PatientCost.patient_id, func.max(PatientCost.month).label("month"))
-        .where(PatientCost.patient_id.in_(patient_ids))
-        .group_by(PatientCost.patient_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(PatientCost.patient_id, PatientCost.month, PatientCost.total_cost).join(
-            newest,
-            (PatientCost.patient_id == newest.c.patient_id) & (PatientCost.month == newest.c.month),
-        )
-    )
-    return {pid: (month, Decimal(total)) for pid, month, total in rows}
