@@ -159,6 +159,12 @@ def single_run_lock(key: int) -> Iterator[None]:
         yield
 
 
+def hold_transaction_lock(key: int) -> None:
+    """Wait for, and hold until commit or rollback, the advisory lock `key` (PostgreSQL)."""
+    if is_postgresql():
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def insert_if_missing(table: Table, values: dict):
     """INSERT ... ON CONFLICT DO NOTHING: create a row unless one with its key exists."""
     stmt = (postgresql.insert if is_postgresql() else sqlite.insert)(table)

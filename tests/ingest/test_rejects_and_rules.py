@@ -166,3 +166,31 @@ def test_a_repeated_record_id_in_one_file_keeps_the_later_row(ingest, tmp_path, 
     assert str(record.cost) == "70.00"
     reject = db.session.scalars(select(IngestReject)).one()
     assert reject.reason == "duplicate_record_id" and reject.position == 2
+
+
+def test_a_record_moved_to_another_patient_and_month_leaves_its_old_month(ingest, tmp_path, db):
+    first, second = make_patient(), make_patient()
+    path = write(
+        tmp_path / "incoming" / "old" / "r.csv",
+        LEGACY_HEADER
+        + f"1,{first.id},2024-03-05,Flu,Rest,,50.00,,x,y\n"
+        + f"2,{first.id},2024-03-06,Flu,Rest,,20.00,,x,y\n",
+    )
+    ingest(path)
+    kept = db.session.scalars(select(MedicalRecord).filter_by(source_record_id="r.csv#2")).one()
+    kept_updated_at = kept.updated_at
+    write(
+        path,
+        LEGACY_HEADER
+        + f"1,{second.id},2024-04-05,Flu,Rest,,50.00,,x,y\n"
+        + f"2,{first.id},2024-03-06,Flu,Rest,,20.00,,x,y\n",
+    )
+    ingest(path)
+    db.session.expire_all()
+    costs = db.session.execute(
+        select(PatientCost.patient_id, PatientCost.month, PatientCost.record_count)
+    ).all()
+    assert sorted(costs) == sorted([(first.id, "2024-03", 1), (second.id, "2024-04", 1)])
+    assert db.session.scalar(select(func.count(MedicalRecord.id))) == 2
+    # The unchanged record was not rewritten.
+    assert db.session.get(MedicalRecord, kept.id).updated_at == kept_updated_at

@@ -12,9 +12,12 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    insert,
     literal,
+    or_,
     select,
     tuple_,
+    update,
 )
 
 from webapp.common.clock import utcnow
@@ -39,32 +42,89 @@ def recompute_costs(patient_ids: Iterable[int]) -> None:
 def recompute_months(months: Iterable[tuple[int, str]]) -> None:
     """Rebuild only these (patient id, month) rows of patient_cost from their counted records.
 
-    The pairs go to a temporary table (COPY on PostgreSQL), so each step is one joined
-    statement however many pairs a load touched.
+    The pairs go to a temporary table (COPY on PostgreSQL) and their totals are summed into
+    another by one GROUP BY; patient_cost then gets plain set-based statements (new months
+    inserted, changed ones updated, emptied ones deleted), each a hash join of two small tables
+    instead of a probe of medical_record per month.
     """
     pairs = sorted(set(months))
     if not pairs:
         return
-    table = Table(
+    connection = db.session.connection()
+    wanted, totals = _month_tables()
+    for table in (wanted, totals):
+        table.create(connection)
+    bulk_insert(wanted, ("patient_id", "month"), pairs)
+    refresh_statistics(wanted.name)
+    db.session.execute(insert(totals).from_select(list(totals.c.keys()), _month_totals(wanted)))
+    refresh_statistics(totals.name)
+    for statement in _write_months(wanted, totals):
+        db.session.execute(statement, execution_options={"synchronize_session": False})
+    for table in (totals, wanted):
+        table.drop(connection)
+    clear_patient_costs(sorted({patient for patient, _ in pairs}))
+
+
+def _month_tables() -> tuple[Table, Table]:
+    metadata = MetaData()
+    wanted = Table(
         "cost_months",
-        MetaData(),
+        metadata,
         Column("patient_id", Integer),
         Column("month", String(7)),
         prefixes=["TEMPORARY"],
     )
-    connection = db.session.connection()
-    table.create(connection)
-    bulk_insert(table, ("patient_id", "month"), pairs)
-    refresh_statistics(table.name)
-    wanted = exists().where(
-        table.c.patient_id == MedicalRecord.patient_id, table.c.month == MedicalRecord.month
+    totals = Table(
+        "cost_month_totals",
+        metadata,
+        Column("patient_id", Integer),
+        Column("month", String(7)),
+        Column("total_cost", PatientCost.total_cost.type),
+        Column("record_count", Integer),
+        prefixes=["TEMPORARY"],
     )
-    db.session.execute(_upsert_totals(None, wanted))
-    listed = select(table.c.patient_id, table.c.month)
-    emptied = tuple_(PatientCost.patient_id, PatientCost.month).in_(listed)
-    db.session.execute(_delete_emptied_months(None).where(emptied))
-    table.drop(connection)
-    clear_patient_costs(sorted({patient for patient, _ in pairs}))
+    return wanted, totals
+
+
+def _month_totals(wanted: Table):
+    record = MedicalRecord
+    # Filter by patient, then keep the wanted months: joining on (patient, month) makes the
+    # planner expect few rows and probe the index once per month even when every month is due.
+    listed = tuple_(record.patient_id, record.month).in_(
+        select(wanted.c.patient_id, wanted.c.month)
+    )
+    return (
+        select(record.patient_id, record.month, func.sum(record.cost), func.count(record.id))
+        .where(_counted_records(None), record.patient_id.in_(select(wanted.c.patient_id)))
+        .group_by(record.patient_id, record.month)
+        .having(listed)
+    )
+
+
+def _write_months(wanted: Table, totals: Table) -> tuple:
+    cost = PatientCost
+    now = literal(utcnow(), cost.updated_at.type)
+    same_month = and_(cost.patient_id == totals.c.patient_id, cost.month == totals.c.month)
+    # Unchanged months are left alone, so no live update is pushed for them.
+    changed = update(cost).where(
+        same_month,
+        or_(
+            cost.total_cost.is_distinct_from(totals.c.total_cost),
+            cost.record_count.is_distinct_from(totals.c.record_count),
+        ),
+    )
+    changed = changed.values(
+        total_cost=totals.c.total_cost, record_count=totals.c.record_count, updated_at=now
+    )
+    new = insert(cost).from_select(
+        ["patient_id", "month", "total_cost", "record_count", "updated_at"],
+        select(totals, now)
+        .where(~exists().where(same_month))
+        .order_by(totals.c.patient_id, totals.c.month),
+    )
+    listed = tuple_(cost.patient_id, cost.month).in_(select(wanted.c.patient_id, wanted.c.month))
+    emptied = delete(cost).where(listed, ~exists().where(same_month))
+    return changed, new, emptied
 
 
 def _counted_records(patient_ids: list[int] | None):

@@ -3,6 +3,8 @@
 import json
 from collections.abc import Iterator
 
+import orjson
+
 from pipeline.contract import RECORDS_FILE, SUCCESS, record_from_line
 from webapp.services import storage
 
@@ -26,7 +28,16 @@ def iter_rows(output_uri: str, name: str) -> Iterator[dict]:
         return
     for line in storage.iter_lines(uri):
         if line.strip():
-            yield json.loads(line)
+            yield _loads(line)
+
+
+def _loads(line: str):
+    # orjson parses totals.ndjson ~2.5x faster; what it refuses (NaN, integers over 64 bits)
+    # is still valid to the stdlib, which then decides.
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
 
 
 def iter_records(output_uri: str) -> Iterator[dict]:

@@ -4,6 +4,12 @@ records.tsv is in COPY's own text format, so it is COPYed straight into a typed 
 patients are resolved, repeated ids ranked and records upserted by set-based SQL, so no record
 is parsed in Python. Only records that are new or changed are written, and the (patient, month)
 pairs they leave or enter are what the cost recomputation touches.
+
+Staged records are split by an anti-join on the unique key: new ones go in by a plain INSERT
+(no ON CONFLICT: a speculative insert per row), sorted by patient so that the two patient
+indexes fill in order; existing ones are rewritten by one UPDATE only where a column differs.
+Loads take an advisory lock first, so no other load can add a key between the split and the
+INSERT.
 """
 
 from collections.abc import Callable, Iterator
@@ -12,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from pipeline.contract import PLATFORM_PATIENT_ID, RECORD_COLUMNS, RECORDS_FILE, SOURCE_PATIENT_ID
-from webapp.database import copy_from, tune_bulk_load
+from webapp.database import copy_from, hold_transaction_lock, tune_bulk_load
 from webapp.extensions import db
 from webapp.services import storage
 from webapp.services.ingestion.loader.record_store import KEY, UPDATABLE
@@ -24,6 +30,8 @@ from webapp.services.ingestion.loader.records import (
 )
 
 BATCH = 10_000
+# Any constant will do: it names the advisory lock that serialises record loads.
+LOAD_LOCK_KEY = 0x61694B65794C
 
 # The staging table's columns are records.tsv's, typed as medical_record stores them.
 STAGE = """
@@ -43,35 +51,48 @@ SELECT l.seq, l.source_system, l.source_record_id,
        coalesce(l.platform_patient_id::text, l.source_patient_id) AS ref,
        l.kind, l.record_date, l.recorded_at, l.month, l.diagnosis, l.treatment, l.prescription,
        l.cost, l.notes, nullif(right(l.file, 500), '') AS source_file,
-       nullif(left(l.position::text, 60), '') AS source_position,
+       nullif(left(l.position::text, 60), '') AS source_position, m.id AS existing_id,
        row_number() OVER (PARTITION BY l.source_system, l.source_record_id
                           ORDER BY l.seq DESC) AS rank
 FROM record_lines l
 LEFT JOIN patient_identifier pi
        ON pi.source_system = l.source_system AND pi.source_patient_id = l.source_patient_id
 LEFT JOIN patient p ON p.id = l.platform_patient_id
+LEFT JOIN medical_record m
+       ON m.source_system = l.source_system AND m.source_record_id = l.source_record_id
 """
 
+WRITTEN = "s.patient_id IS NOT NULL AND s.rank = 1"
+
 # A record moving to another patient or month leaves its old (patient, month) to recompute.
-MOVED_FROM = """
+MOVED_FROM = f"""
 INSERT INTO load_touched (patient_id, month)
-SELECT m.patient_id, m.month FROM record_resolved s
-JOIN medical_record m USING (source_system, source_record_id)
-WHERE s.patient_id IS NOT NULL AND s.rank = 1
-  AND (m.patient_id, m.month) IS DISTINCT FROM (s.patient_id, s.month)
+SELECT m.patient_id, m.month FROM record_resolved s JOIN medical_record m ON m.id = s.existing_id
+WHERE {WRITTEN} AND (m.patient_id, m.month) IS DISTINCT FROM (s.patient_id, s.month)
 """
 
 COLUMNS = (*KEY, *UPDATABLE, "created_at", "updated_at")
-UPSERT = f"""
+INSERT_NEW = f"""
+INSERT INTO medical_record ({", ".join(COLUMNS)})
+SELECT {", ".join(f"s.{c}" for c in COLUMNS[:-2])}, now(), now() FROM record_resolved s
+WHERE {WRITTEN} AND s.existing_id IS NULL
+ORDER BY s.patient_id, s.record_date
+"""
+NEW_MONTHS = f"""
+INSERT INTO load_touched (patient_id, month)
+SELECT DISTINCT s.patient_id, s.month FROM record_resolved s
+WHERE {WRITTEN} AND s.existing_id IS NULL
+"""
+
+UPDATE_CHANGED = f"""
 WITH written AS (
-    INSERT INTO medical_record ({", ".join(COLUMNS)})
-    SELECT {", ".join(COLUMNS[:-2])}, now(), now() FROM record_resolved
-    WHERE patient_id IS NOT NULL AND rank = 1
-    ON CONFLICT ({", ".join(KEY)}) DO UPDATE
-    SET {", ".join(f"{c} = EXCLUDED.{c}" for c in (*UPDATABLE, "updated_at"))}
-    WHERE ({", ".join(f"medical_record.{c}" for c in UPDATABLE)})
-          IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in UPDATABLE)})
-    RETURNING patient_id, month
+    UPDATE medical_record m
+    SET {", ".join(f"{c} = s.{c}" for c in UPDATABLE)}, updated_at = now()
+    FROM record_resolved s
+    WHERE m.id = s.existing_id AND {WRITTEN}
+      AND ({", ".join(f"m.{c}" for c in UPDATABLE)})
+          IS DISTINCT FROM ({", ".join(f"s.{c}" for c in UPDATABLE)})
+    RETURNING m.patient_id, m.month
 )
 INSERT INTO load_touched (patient_id, month) SELECT DISTINCT patient_id, month FROM written
 """
@@ -98,6 +119,8 @@ class PgBulkRecordWriter(WriterState):
         """Stage, resolve and upsert every record of the run."""
         db.session.flush()  # identifiers the resolver added must be visible to the joins
         connection = db.session.connection()
+        # Held to the end of the transaction: the new/existing split stays true until commit.
+        hold_transaction_lock(LOAD_LOCK_KEY)
         tune_bulk_load()
         connection.execute(text(STAGE))
         connection.execute(
@@ -113,7 +136,9 @@ class PgBulkRecordWriter(WriterState):
             connection.execute(text("ANALYZE record_resolved"))
         with self.times.step("upsert records"):
             connection.execute(text(MOVED_FROM))
-            connection.execute(text(UPSERT))
+            connection.execute(text(UPDATE_CHANGED))
+            connection.execute(text(INSERT_NEW))
+            connection.execute(text(NEW_MONTHS))
             # Fresh statistics, or the planner keeps its picture of the table before this load
             # and the steps that follow scan every record once per chunk.
             connection.execute(text("ANALYZE medical_record, load_touched"))
