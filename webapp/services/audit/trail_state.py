@@ -17,12 +17,11 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, null, select
 
 from webapp.extensions import db
 from webapp.models import AuditCheck, AuditEvent, AuditSeal
-from webapp.services.audit.sealing import ChainHead, chain_head
-from webapp.services.audit.verify import TAIL_ROWS, Verification, last_check, verify, verify_tail
+from webapp.services.audit.verify import TAIL_ROWS, Verification, last_check, verify
 
 TAIL_MEMO_KEY = "audit.tail_memo"
 FRESH_SECONDS = 5.0
@@ -49,28 +48,59 @@ def _remember(verdict: Verification, walked_at: float) -> Verification:
     return verdict
 
 
-def _usable(memo: TailMemo | None, head: ChainHead, now: float) -> bool:
-    if memo is None or head.seq is None or now - memo.walked_at >= fresh_seconds():
+@dataclass(frozen=True)
+class ChainFigures:
+    """The chain as one statement saw it; `kept_link` is the link now at the remembered head."""
+
+    sealed_through_id: int | None
+    unsealed_after: int
+    head_seq: int | None
+    head_link: str | None
+    kept_link: str | None
+
+
+def _figures(known_seq: int | None) -> ChainFigures:
+    # One round trip, one snapshot: the head, how far it is sealed, what waits, and the link
+    # now stored where this process's remembered head was.
+    through = select(func.max(AuditSeal.event_id)).scalar_subquery()
+    waiting = (
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.id > func.coalesce(through, 0))
+        .scalar_subquery()
+    )
+    newest = select(AuditSeal.seq, AuditSeal.link).order_by(AuditSeal.seq.desc()).limit(1)
+    kept = select(AuditSeal.link).where(AuditSeal.seq == known_seq).scalar_subquery()
+    row = db.session.execute(
+        select(
+            through,
+            waiting,
+            newest.with_only_columns(AuditSeal.seq).scalar_subquery(),
+            newest.with_only_columns(AuditSeal.link).scalar_subquery(),
+            kept if known_seq is not None else null(),
+        )
+    ).one()
+    return ChainFigures(row[0], row[1] or 0, row[2], row[3], row[4])
+
+
+def _usable(memo: TailMemo | None, figures: ChainFigures, now: float) -> bool:
+    if memo is None or figures.head_seq is None or now - memo.walked_at >= fresh_seconds():
         return False
     known = memo.verdict
-    if head.seq < known.head_seq:
+    if figures.head_seq < known.head_seq:
         return False
-    if head.seq == known.head_seq:
-        return head.link == known.head_link
-    kept = db.session.scalar(select(AuditSeal.link).where(AuditSeal.seq == known.head_seq))
-    return kept == known.head_link
+    return figures.kept_link == known.head_link
 
 
-def checked_tail(rows: int = TAIL_ROWS) -> Verification:
+def _checked_tail(memo: TailMemo | None, figures: ChainFigures, rows: int) -> Verification:
     """The newest `rows` links verified: only those sealed since this process's last intact
     walk while that walk is fresh, the whole window otherwise."""
     now = time.monotonic()
-    head = chain_head()
-    memo = current_app.extensions.get(TAIL_MEMO_KEY)
-    if not _usable(memo, head, now):
-        return _remember(verify_tail(rows), now)
+    if not _usable(memo, figures, now):
+        start = max((figures.head_seq or 0) - rows, 0)
+        return _remember(verify(after_seq=start), now)
     known = memo.verdict
-    if head.seq == known.head_seq:
+    if figures.head_seq == known.head_seq:
         return known
     newer = verify(after_seq=known.head_seq, previous=known.head_link)
     if not newer.intact:
@@ -94,13 +124,13 @@ class TrailState:
     last_check: AuditCheck | None
 
 
-def trail_state() -> TrailState:
+def trail_state(rows: int = TAIL_ROWS) -> TrailState:
     """The chain's state for the audit page: cheap counts, the newest links verified."""
-    through = db.session.scalar(select(func.max(AuditSeal.event_id)))
-    newer = select(func.count()).select_from(AuditEvent).where(AuditEvent.id > (through or 0))
+    memo = current_app.extensions.get(TAIL_MEMO_KEY)
+    figures = _figures(memo.verdict.head_seq if memo else None)
     return TrailState(
-        sealed_through_id=through,
-        unsealed_after=db.session.scalar(newer) or 0,
-        tail=checked_tail(),
+        sealed_through_id=figures.sealed_through_id,
+        unsealed_after=figures.unsealed_after,
+        tail=_checked_tail(memo, figures, rows),
         last_check=last_check(),
     )

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import AuditCheck, AuditEvent, AuditSeal
@@ -113,12 +113,6 @@ def verify_and_record() -> Verification:
     )
     db.session.commit()
     return result
-
-
-def verify_tail(rows: int = TAIL_ROWS) -> Verification:
-    """Verify only the newest `rows` links: quick enough for a page."""
-    newest = db.session.scalar(select(func.max(AuditSeal.seq))) or 0
-    return verify(after_seq=max(newest - rows, 0))
 
 
 def last_check() -> AuditCheck | None:
