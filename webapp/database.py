@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import psycopg2.extensions
 from flask import Flask, current_app
-from sqlalchemy import Select, Table, insert, or_, text
+from sqlalchemy import Select, Table, func, insert, literal, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
@@ -113,6 +113,18 @@ def commit_without_flush_wait() -> None:
     """
     if is_postgresql():
         db.session.execute(text("SET LOCAL synchronous_commit = off"))
+
+
+def insert_without_flush_wait(table: Table, values: dict) -> int:
+    """Insert one row, letting this transaction's COMMIT return before its WAL reaches disk as
+    commit_without_flush_wait does, in one statement; returns the row's id."""
+    if not is_postgresql():
+        return db.session.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
+    # The setting rides in the INSERT's own FROM: one round trip instead of a SET LOCAL first.
+    relaxed = select(func.set_config("synchronous_commit", "off", True).label("_")).subquery()
+    row = select(*(literal(value, table.c[name].type) for name, value in values.items()))
+    stmt = insert(table).from_select(list(values), row.select_from(relaxed))
+    return db.session.execute(stmt.returning(table.c.id)).scalar_one()
 
 
 def _csv(rows: list[tuple]) -> io.StringIO:

@@ -133,3 +133,15 @@ def test_pages_work_from_the_database_when_redis_is_down(redis_down_client, db, 
     messages = [r.getMessage() for r in failures]
     assert len(messages) == 1, messages
     assert "Cache unavailable" in messages[0]
+
+
+def test_cached_rows_html_serves_the_page_and_its_htmx_swap_alike(doctor, db, patient):
+    key = f"{patient.id}-2024-03"
+    assert costs_page_totals(doctor) == {key: "100.00"}  # renders and caches the rows' HTML
+    tamper(db, patient, "9.00")
+    swap = doctor.get("/costs", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert f'<tr id="cost-{key}">' in swap and "100.00" in swap and "9.00" not in swap
+    assert "<h1>" not in swap  # the block alone
+    clear_patient_costs([patient.id])
+    swap = doctor.get("/costs", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "9.00" in swap and "100.00" not in swap

@@ -17,7 +17,8 @@ from webapp.services.audit.trail import (
     export_rows,
     page_of_events,
 )
-from webapp.services.audit.verify import TAIL_ROWS, trail_state
+from webapp.services.audit.trail_state import fresh_seconds, trail_state
+from webapp.services.audit.verify import TAIL_ROWS
 from webapp.web.downloads import csv_response
 
 
@@ -59,6 +60,7 @@ def audit():
         "known_actions": KNOWN_ACTIONS,
         "trail": trail_state(),
         "tail_rows": TAIL_ROWS,
+        "tail_seconds": fresh_seconds(),
     }
     # Errors show next to their fields on a normal page, as for any form a person got wrong.
     return render_template("admin/audit.html", **context)

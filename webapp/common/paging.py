@@ -67,17 +67,21 @@ def paginate(session: Session, stmt: Select, page: int, per_page: int) -> Page:
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 
-def paginate_ahead(session: Session, stmt: Select, page: int, per_page: int) -> Page:
+def paginate_ahead(
+    session: Session, stmt: Select, page: int, per_page: int, rows: bool = False
+) -> Page:
     """One page of `stmt`'s rows without counting them all: one row more tells whether a next
-    page exists. Only a page past the end counts, and no further than the deepest page."""
-    items = _window(session, stmt, page, per_page)
+    page exists. Only a page past the end counts, and no further than the deepest page.
+    Items are the first column's values (ORM objects), or whole Rows when `rows` is set."""
+    items = _window(session, stmt, page, per_page, rows)
     if not items and page > 1:
         shown = stmt.order_by(None).limit(MAX_PAGE * per_page).subquery()
         page = clamp_page(page, session.scalar(select(func.count()).select_from(shown)), per_page)
-        items = _window(session, stmt, page, per_page)
+        items = _window(session, stmt, page, per_page, rows)
     more = len(items) > per_page and page < MAX_PAGE
     return Page(items=items[:per_page], page=page, per_page=per_page, total=0, has_more=more)
 
 
-def _window(session: Session, stmt: Select, page: int, per_page: int) -> list:
-    return list(session.scalars(stmt.limit(per_page + 1).offset((page - 1) * per_page)))
+def _window(session: Session, stmt: Select, page: int, per_page: int, rows: bool) -> list:
+    window = stmt.limit(per_page + 1).offset((page - 1) * per_page)
+    return list(session.execute(window).all() if rows else session.scalars(window))

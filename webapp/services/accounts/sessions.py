@@ -3,9 +3,10 @@
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import null, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from webapp.common.clock import as_utc, utcnow
@@ -67,18 +68,29 @@ def find_session_and_setting(
     """
     if not token or not isinstance(token, str) or len(token) > 128:
         return None, None
+    params = {"token_hash": hash_token(token), "setting_key": setting_key}
+    found = db.session.execute(_session_statement(), params).unique().one_or_none()
+    return (found[0], found[1]) if found else (None, None)
+
+
+@cache
+def _session_statement() -> Select:
+    # Built once: every request runs it, and a statement object keeps its cache key, so only
+    # the parameters change. A missing setting (or setting_key None) reads as NULL. "now" is
+    # taken when the statement runs, and again when a commit's expiry reloads the grants.
     user = joinedload(UserSession.user)
-    setting = select(AppSetting.value).where(AppSetting.key == setting_key).scalar_subquery()
-    stmt = (
-        select(UserSession, setting if setting_key else null())
-        .where(UserSession.token_hash == hash_token(token))
+    unexpired = BreakGlassGrant.expires_at > bindparam("now", callable_=utcnow)
+    setting = (
+        select(AppSetting.value).where(AppSetting.key == bindparam("setting_key")).scalar_subquery()
+    )
+    return (
+        select(UserSession, setting)
+        .where(UserSession.token_hash == bindparam("token_hash"))
         .options(
             user.joinedload(User.role).joinedload(Role.permissions),
-            user.joinedload(User.grants.and_(BreakGlassGrant.expires_at > utcnow())),
+            user.joinedload(User.grants.and_(unexpired)),
         )
     )
-    found = db.session.execute(stmt).unique().one_or_none()
-    return (found[0], found[1]) if found else (None, None)
 
 
 def limits() -> tuple[timedelta, timedelta]:

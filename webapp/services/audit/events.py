@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app, has_app_context
 
 from webapp.common.clock import utcnow
-from webapp.database import commit_without_flush_wait
+from webapp.database import insert_without_flush_wait
 from webapp.extensions import db
 from webapp.models import AuditEvent
 from webapp.services.audit.chain import content_hash
@@ -73,9 +73,14 @@ def record_event(
     }
     # Hashed as built, so a row altered before it is sealed no longer matches its own hash.
     event = AuditEvent(**fields, row_hash=content_hash(**fields))
+    if commit and not durable:
+        # A read view's row: one INSERT, no unit of work; the event returned is not in the
+        # session (nothing changes an audit row after it is written).
+        values = {**fields, "row_hash": event.row_hash}
+        event.id = insert_without_flush_wait(AuditEvent.__table__, values)
+        db.session.commit()
+        return event
     db.session.add(event)
     if commit:
-        if not durable:
-            commit_without_flush_wait()
         db.session.commit()
     return event

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import AuditCheck, AuditEvent, AuditSeal
@@ -53,10 +53,12 @@ def _link_before(seq: int) -> str:
     return found or GENESIS
 
 
-def verify(after_seq: int = 0, batch: int = 2000) -> Verification:
-    """Walk the chain in sealing order (all of it, or the links after `after_seq`)."""
+def verify(after_seq: int = 0, batch: int = 2000, previous: str | None = None) -> Verification:
+    """Walk the chain in sealing order (all of it, or the links after `after_seq`, which follow
+    `previous` when the caller already holds the link at `after_seq`)."""
     result = Verification()
-    previous = _link_before(after_seq) if after_seq else GENESIS
+    if previous is None:
+        previous = _link_before(after_seq) if after_seq else GENESIS
     for row in _chain_rows(after_seq, batch):
         if row.id is None:
             return result.fail(row.event_id, f"audit row {row.event_id} was removed")
@@ -113,34 +115,6 @@ def verify_and_record() -> Verification:
     return result
 
 
-def verify_tail(rows: int = TAIL_ROWS) -> Verification:
-    """Verify only the newest `rows` links: quick enough for a page."""
-    newest = db.session.scalar(select(func.max(AuditSeal.seq))) or 0
-    return verify(after_seq=max(newest - rows, 0))
-
-
 def last_check() -> AuditCheck | None:
     """The most recent stored verification."""
     return db.session.scalar(select(AuditCheck).order_by(AuditCheck.id.desc()).limit(1))
-
-
-@dataclass
-class TrailState:
-    """What the audit page says about the chain: how far it is sealed and whether it holds."""
-
-    sealed_through_id: int | None
-    unsealed_after: int
-    tail: Verification
-    last_check: AuditCheck | None
-
-
-def trail_state() -> TrailState:
-    """The chain's state for the audit page: cheap counts, the newest links re-verified."""
-    through = db.session.scalar(select(func.max(AuditSeal.event_id)))
-    newer = select(func.count()).select_from(AuditEvent).where(AuditEvent.id > (through or 0))
-    return TrailState(
-        sealed_through_id=through,
-        unsealed_after=db.session.scalar(newer) or 0,
-        tail=verify_tail(),
-        last_check=last_check(),
-    )

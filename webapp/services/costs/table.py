@@ -1,6 +1,6 @@
 """The cost table: the most recently updated monthly cost rows across patients (cached)."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +30,10 @@ class CostRow:
     total: Decimal
     record_count: int
     updated_at: datetime
+
+
+# Renders a page's rows as HTML (the view's template, passed down).
+Present = Callable[[list["CostRow"]], str]
 
 
 def _statement(scope: Scope | None = None):
@@ -79,10 +83,19 @@ def _load(page: int, per_page: int, scope: Scope) -> tuple[list[CostRow], bool]:
     return rows[:per_page], len(rows) > per_page
 
 
-def _cached_load(page: int, per_page: int, scope: Scope) -> tuple[list[CostRow], bool]:
-    # Each scope (hospital and break-the-glass grants) has its own cached pages.
-    name = f"costs:table:{scope.cache_key}:{page}:{per_page}"
-    return cached(COST_TABLE_VERSION_KEY, name, lambda: _load(page, per_page, scope))
+def _cached_load(
+    page: int, per_page: int, scope: Scope, present: Present | None
+) -> tuple[list[CostRow], bool, str | None]:
+    # Each scope (hospital and break-the-glass grants) has its own cached pages; the rows'
+    # HTML, when asked for, is cached with the rows it shows, so it is never older than them.
+    shape = "html" if present else "rows"
+    name = f"costs:table:{shape}:{scope.cache_key}:{page}:{per_page}"
+
+    def load() -> tuple[list[CostRow], bool, str | None]:
+        rows, more = _load(page, per_page, scope)
+        return rows, more, present(rows) if present else None
+
+    return cached(COST_TABLE_VERSION_KEY, name, load)
 
 
 def _last_page(per_page: int, scope: Scope) -> int:
@@ -93,20 +106,24 @@ def _last_page(per_page: int, scope: Scope) -> int:
     )
 
 
-def latest_costs_page(page: int, scope: Scope, per_page: int = PER_PAGE) -> Page:
-    """One page of the newest cost rows in the scope; a page past the end shows the last page.
+def latest_costs_page(
+    page: int, scope: Scope, per_page: int = PER_PAGE, present: Present | None = None
+) -> tuple[Page, str | None]:
+    """One page of the newest cost rows in the scope, and the rows as `present` renders them
+    (None without it); a page past the end shows the last page.
 
     No total is counted (millions of rows): only a page past the end counts, and only as far
     as the deepest page shown.
     """
     page = min(max(page, 1), MAX_PAGE)
-    rows, more = _cached_load(page, per_page, scope)
+    rows, more, html = _cached_load(page, per_page, scope, present)
     if not rows and page > 1:
         page = _last_page(per_page, scope)
-        rows, more = _cached_load(page, per_page, scope)
-    return Page(
+        rows, more, html = _cached_load(page, per_page, scope, present)
+    shown = Page(
         items=rows, page=page, per_page=per_page, total=len(rows), has_more=more and page < MAX_PAGE
     )
+    return shown, html
 
 
 def iter_cost_rows(scope: Scope, limit: int = EXPORT_LIMIT) -> Iterator[CostRow]:
