@@ -5,7 +5,6 @@ import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -17,19 +16,6 @@ from webapp.extensions import db as database
 from webapp.models import Patient, PatientCost
 
 COST_KEY = ("patient_id", "month")
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def on_backend(request, tmp_path):
-    """An app context on the suite's PostgreSQL database or on a fresh SQLite file."""
-    if request.param == "postgresql":
-        yield request.getfixturevalue("db")
-        return
-    app = create_app(app_settings(f"sqlite:///{tmp_path / 'aikey.db'}"))
-    with app.app_context():
-        database.create_all()
-        yield database
-        database.session.remove()
 
 
 def test_the_backend_and_its_notifications_come_from_the_database_uri(app, tmp_path):

@@ -3,28 +3,12 @@
 from contextlib import contextmanager
 from datetime import date
 
-import pytest
 from sqlalchemy import event, select
 
 from tests.support.factories import make_patient
-from tests.support.settings import app_settings
-from webapp import create_app
 from webapp.extensions import db as database
 from webapp.models import Patient, PatientIdentifier
 from webapp.services.ingestion.loader.identity import PatientResolver
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def on_backend(request, tmp_path):
-    """An app context on the suite's PostgreSQL database or on a fresh SQLite file."""
-    if request.param == "postgresql":
-        yield request.getfixturevalue("db")
-        return
-    app = create_app(app_settings(f"sqlite:///{tmp_path / 'aikey.db'}"))
-    with app.app_context():
-        database.create_all()
-        yield database
-        database.session.remove()
 
 
 def _row(system, source_id, given, family, birth="1990-01-01", sex="male", **fields):

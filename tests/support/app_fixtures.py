@@ -104,6 +104,19 @@ def db(data_app):
         database.session.remove()
 
 
+@pytest.fixture(params=["postgresql", "sqlite"])
+def on_backend(request, tmp_path):
+    """An app context on the suite's PostgreSQL database or on a fresh SQLite file."""
+    if request.param == "postgresql":
+        yield request.getfixturevalue("db")
+        return
+    app = create_app(app_settings(f"sqlite:///{tmp_path / 'aikey.db'}"))
+    with app.app_context():
+        database.create_all()
+        yield database
+        database.session.remove()
+
+
 @pytest.fixture
 def client(app, db):
     """A test client on a clean database."""
