@@ -1,4 +1,4 @@
-# Cloud Run image: gunicorn as gunicorn.conf.py says (gthread, 2 x 128 threads: one per open
+# Cloud Run image: gunicorn as gunicorn.conf.py says (gthread, 4 x 64 threads: one per open
 # WebSocket or request in flight, one live sender per process; measured against gevent workers
 # with bench/dashboard.py and bench/live.py --pages running together, README "Serving").
 FROM python:3.11-slim

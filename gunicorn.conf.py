@@ -5,16 +5,17 @@ Chosen by measurement (bench/dashboard.py and bench/live.py --pages run together
 the GIL and one sender thread per process writes all pushes. WEB_WORKER_CLASS=gevent switches to
 gevent workers with psycopg2 made cooperative (psycogreen) for re-measuring; on the shared
 2-core bench machine they served five of six doctor pages slower and pushed with a median
-latency four times gthread's.
+latency four times gthread's. 4 x 64 threads rather than 2 x 128: the same 256 sockets, but each
+sender shares its process's GIL with half as many page threads (README "Serving" has the figures).
 """
 
 import os
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"
 worker_class = os.environ.get("WEB_WORKER_CLASS", "gthread")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 # One thread per open WebSocket or request in flight: 200+ live dashboards per instance.
-threads = int(os.environ.get("WEB_THREADS", "128"))
+threads = int(os.environ.get("WEB_THREADS", "64"))
 # = threads: a worker accepts only the connections it has threads for and leaves the rest to
 # the other worker, instead of queueing them behind endless WebSockets.
 worker_connections = int(os.environ.get("WEB_WORKER_CONNECTIONS", str(threads)))
