@@ -105,19 +105,13 @@ def _blocking_driver() -> Iterator[None]:
             psycopg2.extensions.set_wait_callback(_green_pauses["callback"])
 
 
-def commit_without_flush_wait() -> None:
-    """Let this transaction's COMMIT return before its WAL reaches disk (PostgreSQL).
+def insert_without_flush_wait(table: Table, values: dict) -> int:
+    """Insert one row and let this transaction's COMMIT return before its WAL reaches disk
+    (PostgreSQL); returns the row's id.
 
     For audit-only transactions of read views: an app crash loses nothing; only a database
     server crash within ~3 x wal_writer_delay of the commit can lose the row (README "Audit").
     """
-    if is_postgresql():
-        db.session.execute(text("SET LOCAL synchronous_commit = off"))
-
-
-def insert_without_flush_wait(table: Table, values: dict) -> int:
-    """Insert one row, letting this transaction's COMMIT return before its WAL reaches disk as
-    commit_without_flush_wait does, in one statement; returns the row's id."""
     if not is_postgresql():
         return db.session.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
     # The setting rides in the INSERT's own FROM: one round trip instead of a SET LOCAL first.

@@ -5,18 +5,10 @@ from datetime import date
 from sqlalchemy import select, text
 
 from tests.support.factories import make_patient
-from webapp.database import commit_without_flush_wait, insert_without_flush_wait
+from webapp.database import insert_without_flush_wait
 from webapp.models import AuditEvent
 from webapp.services.audit.chain import event_content_hash
 from webapp.services.audit.events import record_event
-
-
-def test_relaxed_commit_applies_to_its_own_transaction_only(db):
-    db.session.execute(text("SELECT 1"))
-    commit_without_flush_wait()
-    assert db.session.scalar(text("SHOW synchronous_commit")) == "off"
-    db.session.commit()
-    assert db.session.scalar(text("SHOW synchronous_commit")) == "on"
 
 
 def test_every_read_view_leaves_its_audit_row_committed_before_the_response(doctor, db):

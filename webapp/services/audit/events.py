@@ -56,7 +56,7 @@ def record_event(
     """Append an audit row for the current request's user (or the given actor).
 
     durable=False is for the audit-only transaction of a read view: its commit does not wait
-    for the WAL flush (see webapp.database.commit_without_flush_wait).
+    for the WAL flush (see webapp.database.insert_without_flush_wait).
     """
     context = _context()
     actor = actor or context.actor
