@@ -12,6 +12,7 @@ import argparse
 import os
 import random
 import re
+import resource
 import secrets
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.cpu_split import cpu_by_group, delta  # noqa: E402
 from bench.server import free_port, gunicorn_command  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -38,6 +40,16 @@ NAMES = ("jeronimo", "farias", "ana garcia", "muller", "tomas", "zoe xu", "ibane
 DEPARTMENT = "Cardiology"
 GOAL_RATIO = 0.15
 GOAL_P99_MS = 100.0
+
+
+def cpu_groups(database: str) -> dict[str, tuple[str, str]]:
+    """Whose CPU a request costs: the app server, the PostgreSQL backends of the benchmark's
+    database (not other work on the server) and Redis; wrk is measured as our child."""
+    return {
+        "app": ("gunicorn", ""),
+        "postgres": ("postgres", f" {database} "),
+        "redis": ("redis-server", ""),
+    }
 
 
 def connect(url: str, database: str | None = None):
@@ -229,11 +241,18 @@ class Result:
     p99: float
     # Answers that were not the page: "status 302", "status 400", "no marker", socket errors.
     wrong: dict[str, int] = field(default_factory=dict)
+    # CPU ms per request by process group (cpu_groups, and wrk).
+    cpu_ms: dict[str, float] = field(default_factory=dict)
 
 
 def _ms(text: str) -> float:
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def wrk(
@@ -253,7 +272,10 @@ def wrk(
         }
         command = ["wrk", "--latency", "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s"]
         command += ["-s", str(ROOT / "bench" / "paths.lua"), f"http://127.0.0.1:{port}"]
+        groups = cpu_groups(os.environ.get("BENCH_DATABASE_NAME", ""))
+        before, wrk_before = cpu_by_group(groups), _children_cpu()
         out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+        used = {**delta(before, cpu_by_group(groups)), "wrk": _children_cpu() - wrk_before}
     points = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)\s*$", out, re.MULTILINE))
     if len(points) < 3:
         raise SystemExit(f"wrk printed no latency distribution:\n{out}")
@@ -264,7 +286,8 @@ def wrk(
         wrong["socket errors"] = sum(map(int, errors.groups()))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     points_ms = (_ms(points[key]) for key in ("50", "90", "99"))
-    return Result(count, sum(wrong.values()), rps, *points_ms, wrong=wrong)
+    cpu_ms = {group: seconds * 1000 / max(count, 1) for group, seconds in used.items()}
+    return Result(count, sum(wrong.values()), rps, *points_ms, wrong=wrong, cpu_ms=cpu_ms)
 
 
 def get(path: str) -> tuple[str, str, str]:
@@ -328,6 +351,12 @@ def report(bare: Result, results: dict[str, Result], connections: int) -> None:
         f"goal: every page >= {GOAL_RATIO}x the bare app's req/s and p99 < {GOAL_P99_MS:.0f} ms "
         f"at {connections} connections"
     )
+    print(f"\nCPU ms per request ({os.cpu_count()} cores shared by all of them):")
+    groups = ("app", "postgres", "redis", "wrk")
+    print(f"{'page':<18}" + "".join(f"{group:>10}" for group in groups) + f"{'total':>10}")
+    for name, r in {"bare Flask": bare, **results}.items():
+        cells = "".join(f"{r.cpu_ms.get(group, 0.0):>10.2f}" for group in groups)
+        print(f"{name:<18}{cells}{sum(r.cpu_ms.values()):>10.2f}")
     for name, r in {"bare Flask": bare, **results}.items():
         if r.wrong:
             kinds = ", ".join(f"{kind} x{n}" for kind, n in sorted(r.wrong.items()))
@@ -353,6 +382,7 @@ def main(argv=None) -> None:
         "SEED_PASSWORD": secrets.token_urlsafe(12),
     }
     env.pop("AIKEY_ENV", None)
+    os.environ["BENCH_DATABASE_NAME"] = make_url(url).database
     ensure_database(url)
     seed(url, args.patients, {**env, "REDIS_URL": ""})
     key = env["SECRET_KEY"]

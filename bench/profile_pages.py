@@ -68,6 +68,8 @@ def main(argv=None) -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--only", help="profile only the pages whose name contains this")
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime")
+    parser.add_argument("--filter", default="", help="only functions whose path matches (regex)")
     args = parser.parse_args(argv)
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE)
     os.environ.update(
@@ -93,16 +95,20 @@ def main(argv=None) -> None:
     for name, scenario in plan.items():
         client, token = clients[scenario.account]
         run(client, token, scenario, 20)  # warm: caches, pools, plans
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         run(client, token, scenario, args.requests)
-        timings[name] = (time.perf_counter() - started) * 1000 / args.requests
+        timings[name] = (
+            (time.perf_counter() - started) * 1000 / args.requests,
+            (time.process_time() - cpu) * 1000 / args.requests,
+        )
         profile = cProfile.Profile()
         profile.runcall(run, client, token, scenario, args.requests)
-        print(f"\n=== {name}: {timings[name]:.2f} ms/request ===")
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
-    print("\nms/request (in process, no profiler):")
-    for name, ms in timings.items():
-        print(f"  {name:<18}{ms:>8.2f}")
+        print(f"\n=== {name}: {timings[name][0]:.2f} ms/request ===")
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(args.filter, args.top)
+    # Wall time includes waiting on PostgreSQL and Redis; CPU is this process's Python alone.
+    print("\nms/request (in process, no profiler):    wall   Python CPU")
+    for name, (wall, cpu) in timings.items():
+        print(f"  {name:<18}{wall:>22.2f}{cpu:>13.2f}")
 
 
 if __name__ == "__main__":
