@@ -10,10 +10,11 @@ import io
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 
 import psycopg2.extensions
 from flask import Flask, current_app
-from sqlalchemy import Select, Table, func, insert, literal, or_, select, text
+from sqlalchemy import Select, Table, bindparam, func, insert, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
@@ -112,13 +113,20 @@ def insert_without_flush_wait(table: Table, values: dict) -> int:
     For audit-only transactions of read views: an app crash loses nothing; only a database
     server crash within ~3 x wal_writer_delay of the commit can lose the row (README "Audit").
     """
-    if not is_postgresql():
-        return db.session.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
-    # The setting rides in the INSERT's own FROM: one round trip instead of a SET LOCAL first.
-    relaxed = select(func.set_config("synchronous_commit", "off", True).label("_")).subquery()
-    row = select(*(literal(value, table.c[name].type) for name, value in values.items()))
-    stmt = insert(table).from_select(list(values), row.select_from(relaxed))
-    return db.session.execute(stmt.returning(table.c.id)).scalar_one()
+    stmt = _relaxed_insert(table, tuple(values), is_postgresql())
+    return db.session.execute(stmt, values).scalar_one()
+
+
+@cache
+def _relaxed_insert(table: Table, columns: tuple[str, ...], postgresql: bool):
+    # Built once per table and column list: every read view runs it, and a statement object
+    # keeps its compiled form, so only the parameters change.
+    row = select(*(bindparam(name, type_=table.c[name].type) for name in columns))
+    if postgresql:
+        # The setting rides in the INSERT's own FROM: one round trip instead of a SET LOCAL.
+        relaxed = select(func.set_config("synchronous_commit", "off", True).label("_"))
+        row = row.select_from(relaxed.subquery())
+    return insert(table).from_select(list(columns), row).returning(table.c.id)
 
 
 def _csv(rows: list[tuple]) -> io.StringIO:

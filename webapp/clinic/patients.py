@@ -1,11 +1,12 @@
 """Patient search, the patient chart and its CSV export."""
 
 import hashlib
+from functools import cache
 
 from flask import abort, request
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from webapp.auth.decorators import permission_required
@@ -18,7 +19,7 @@ from webapp.services.audit.events import record_event
 from webapp.services.costs.cache import cached, patient_cost_key
 from webapp.services.costs.chart import cost_summary, load_series
 from webapp.services.patients.chart import iter_visits, parse_filter, patient_visits
-from webapp.services.patients.scope import scope_of, user_sees
+from webapp.services.patients.scope import scope_of, viewer_params, viewer_sees
 from webapp.services.patients.search import SORTS, parse_query, search_patients
 from webapp.web.downloads import csv_response
 from webapp.web.htmx import render_page
@@ -64,16 +65,22 @@ def patients():
 
 def _patient_or_404(patient_id: int) -> tuple[Patient, bool]:
     """The patient and whether the doctor's scope allows them, in one statement."""
-    # The identifiers come in the same query: the chart always shows them.
-    stmt = (
-        select(Patient, user_sees(current_user, Patient.id).label("visible"))
-        .where(Patient.id == patient_id)
-        .options(joinedload(Patient.identifiers))
-    )
-    found = db.session.execute(stmt).unique().first()
+    params = {"patient_id": patient_id, **viewer_params(current_user)}
+    found = db.session.execute(_patient_statement(), params).unique().first()
     if found is None:
         abort(404)
     return found[0], bool(found[1])
+
+
+@cache
+def _patient_statement():
+    # Built once: every chart view runs it, and a statement object keeps its compiled form.
+    # The identifiers come in the same query: the chart always shows them.
+    return (
+        select(Patient, viewer_sees(Patient.id).label("visible"))
+        .where(Patient.id == bindparam("patient_id"))
+        .options(joinedload(Patient.identifiers))
+    )
 
 
 def _cost_block(patient: Patient) -> str:

@@ -5,8 +5,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import Integer, cast, func, null, select, union_all
+from sqlalchemy import Integer, Select, bindparam, cast, func, null, select, union_all
 
 from webapp.common.paging import Page, clamp_page, parse_page
 from webapp.extensions import db
@@ -88,29 +89,50 @@ _COLUMNS = (
 )
 
 
-def _statement(patient_id: int, flt: RecordFilter):
+def _filter_params(patient_id: int, flt: RecordFilter) -> dict:
+    return {"patient_id": patient_id, "kind": flt.kind, "start": flt.start, "end": flt.end}
+
+
+@cache
+def _statement(by_kind: bool, from_start: bool, to_end: bool) -> Select:
+    # Built once per filter shape: the chart runs on every view, and a statement object keeps
+    # its compiled form, so only the parameters change.
     # Duplicates are another source's report of a visit already listed: shown as its source.
     stmt = select(*_COLUMNS).where(
-        MedicalRecord.patient_id == patient_id, MedicalRecord.duplicate_of_id.is_(None)
+        MedicalRecord.patient_id == bindparam("patient_id"),
+        MedicalRecord.duplicate_of_id.is_(None),
     )
-    if flt.kind:
-        stmt = stmt.where(MedicalRecord.kind == flt.kind)
-    if flt.start:
-        stmt = stmt.where(MedicalRecord.record_date >= flt.start)
-    if flt.end:
-        stmt = stmt.where(MedicalRecord.record_date <= flt.end)
+    if by_kind:
+        stmt = stmt.where(MedicalRecord.kind == bindparam("kind"))
+    if from_start:
+        stmt = stmt.where(MedicalRecord.record_date >= bindparam("start"))
+    if to_end:
+        stmt = stmt.where(MedicalRecord.record_date <= bindparam("end"))
     return stmt.order_by(MedicalRecord.record_date.desc(), MedicalRecord.id.desc())
 
 
-def _visits_and_total(stmt, limit: int, offset: int) -> tuple[list[Visit], int]:
-    """One round trip: a page of visits, the filter's total, and the sources of their duplicates."""
-    page = stmt.add_columns(func.count().over().label("total")).limit(limit).offset(offset)
-    page = page.cte("visit_page")
+def _shape(flt: RecordFilter) -> tuple[bool, bool, bool]:
+    return bool(flt.kind), flt.start is not None, flt.end is not None
+
+
+@cache
+def _page_statement(shape: tuple[bool, bool, bool]):
+    """A page of visits, the filter's total and the sources of their duplicates, as one
+    statement (built once per filter shape; limit and offset are parameters)."""
+    stmt = _statement(*shape)
+    page = stmt.add_columns(func.count().over().label("total"))
+    page = page.limit(bindparam("limit")).offset(bindparam("offset")).cte("visit_page")
     originals = select(*(page.c[c.key] for c in _COLUMNS), page.c.total, _no_int())
     copies = select(*_COLUMNS, _no_int(), MedicalRecord.duplicate_of_id).where(
         MedicalRecord.duplicate_of_id.in_(select(page.c.id))
     )
-    rows = db.session.execute(union_all(originals, copies)).all()
+    return union_all(originals, copies)
+
+
+def _visits_and_total(params: dict, shape, limit: int, offset: int) -> tuple[list[Visit], int]:
+    """One round trip: a page of visits, the filter's total, and the sources of their duplicates."""
+    query = {**params, "limit": limit, "offset": offset}
+    rows = db.session.execute(_page_statement(shape), query).all()
     firsts = sorted((r for r in rows if r[9] is None), key=lambda r: (r[1], r[0]), reverse=True)
     sources = defaultdict(list)
     for row in firsts + sorted((r for r in rows if r[9] is not None), key=lambda r: r[0]):
@@ -129,23 +151,25 @@ def patient_visits(patient_id: int, flt: RecordFilter, per_page: int = PER_PAGE)
     """One page of the patient's visits, newest first."""
     if flt.errors:
         return Page(items=[], page=1, per_page=per_page, total=0)
-    stmt = _statement(patient_id, flt)
+    params, shape = _filter_params(patient_id, flt), _shape(flt)
     page = flt.page
-    visits, total = _visits_and_total(stmt, per_page, (page - 1) * per_page)
+    visits, total = _visits_and_total(params, shape, per_page, (page - 1) * per_page)
     if not visits and page > 1:  # past the end: count, then show the last page
-        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        counted = select(func.count()).select_from(_statement(*shape).order_by(None).subquery())
+        total = db.session.scalar(counted, params)
         page = clamp_page(flt.page, total, per_page)
         if page != flt.page:
-            visits, total = _visits_and_total(stmt, per_page, (page - 1) * per_page)
+            visits, total = _visits_and_total(params, shape, per_page, (page - 1) * per_page)
     return Page(items=visits, page=page, per_page=per_page, total=total)
 
 
 def iter_visits(patient_id: int) -> Iterator[Visit]:
     """Every visit of the patient, newest first, read in batches (for the CSV export)."""
-    stmt = _statement(patient_id, RecordFilter())
+    flt = RecordFilter()
+    params, shape = _filter_params(patient_id, flt), _shape(flt)
     offset = 0
     while True:
-        batch, _total = _visits_and_total(stmt, EXPORT_BATCH, offset)
+        batch, _total = _visits_and_total(params, shape, EXPORT_BATCH, offset)
         yield from batch
         if len(batch) < EXPORT_BATCH:
             return

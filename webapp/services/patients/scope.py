@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, literal, or_, select
+from sqlalchemy import ColumnElement, bindparam, false, literal, or_, select
 
 from webapp.common.clock import as_utc, utcnow
 from webapp.extensions import db
@@ -47,7 +47,7 @@ def scope_of(user: User) -> Scope:
     return Scope(hospital_id, frozenset(granted))
 
 
-def _known_to_hospital(hospital_id: int, patient_id_column) -> ColumnElement:
+def _known_to_hospital(hospital_id, patient_id_column) -> ColumnElement:
     return (
         select(literal(1))
         .select_from(PatientIdentifier)
@@ -70,23 +70,52 @@ def in_scope(scope: Scope, patient_id_column) -> ColumnElement:
     return or_(*conditions) if conditions else false()
 
 
-def user_sees(user: User, patient_id_column) -> ColumnElement:
+def scope_condition(patient_id_column, *, hospital: bool, grants: bool) -> ColumnElement:
+    """`in_scope` with the scope as parameters (`scope_params`), so a statement using it is
+    built once per shape: whether the scope has a hospital and whether it has grants."""
+    conditions = []
+    if hospital:
+        conditions.append(_known_to_hospital(bindparam("scope_hospital_id"), patient_id_column))
+    if grants:
+        conditions.append(patient_id_column.in_(bindparam("scope_granted", expanding=True)))
+    return or_(*conditions) if conditions else false()
+
+
+def scope_shape(scope: Scope) -> dict:
+    """The shape `scope_condition` is built for."""
+    return {"hospital": scope.hospital_id is not None, "grants": bool(scope.granted)}
+
+
+def scope_params(scope: Scope) -> dict:
+    """The parameters `scope_condition` reads."""
+    return {"scope_hospital_id": scope.hospital_id, "scope_granted": sorted(scope.granted)}
+
+
+def viewer_sees(patient_id_column) -> ColumnElement:
     """The same rule as `in_scope(scope_of(user), ...)` as one SQL condition, grants included, so
-    a page that reads one patient learns whether it may show them in that same statement."""
-    organization = user.organization
+    a page that reads one patient learns whether it may show them in that same statement.
+
+    The viewer comes in as parameters (`viewer_params`), so a statement using it is built once.
+    """
     granted = (
         select(literal(1))
         .select_from(BreakGlassGrant)
         .where(
-            BreakGlassGrant.user_id == user.id,
+            BreakGlassGrant.user_id == bindparam("viewer_id"),
             BreakGlassGrant.patient_id == patient_id_column,
-            BreakGlassGrant.expires_at > utcnow(),
+            BreakGlassGrant.expires_at > bindparam("viewer_now"),
         )
         .exists()
     )
-    if organization is None or organization.hospital_id is None:
-        return granted
-    return or_(_known_to_hospital(organization.hospital_id, patient_id_column), granted)
+    # A doctor without a hospital compares hospital_id to NULL: known to no hospital.
+    return or_(_known_to_hospital(bindparam("viewer_hospital_id"), patient_id_column), granted)
+
+
+def viewer_params(user: User) -> dict:
+    """The parameters `viewer_sees` reads: the user, their hospital and the time now."""
+    organization = user.organization
+    hospital_id = organization.hospital_id if organization is not None else None
+    return {"viewer_id": user.id, "viewer_hospital_id": hospital_id, "viewer_now": utcnow()}
 
 
 def visible_ids(scope: Scope, patient_ids: Iterable[int]) -> set[int]:

@@ -3,15 +3,23 @@
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from webapp.common.paging import Page, clamp_page, parse_page
 from webapp.extensions import db
 from webapp.models import Patient, PatientCost, PatientIdentifier
 from webapp.services.patients.names import fold
-from webapp.services.patients.scope import Scope, hospital_names_of, in_scope, visible_ids
+from webapp.services.patients.scope import (
+    Scope,
+    hospital_names_of,
+    scope_condition,
+    scope_params,
+    scope_shape,
+    visible_ids,
+)
 
 PER_PAGE = 25
 # A broader match is sorted and paged only this far: the doctor is asked to narrow it instead.
@@ -101,20 +109,52 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _statement(query: PatientQuery, scope: Scope):
+def _statement(query: PatientQuery, scope: Scope) -> tuple[Select, dict]:
+    """The matching patients' ids as a statement built once per query shape, and its parameters."""
+    tokens = fold(query.name).split()
+    shape = _Shape(len(tokens), query.dob is not None, bool(query.identifier), query.everywhere)
+    params = {
+        **{f"name_{n}": f"%{_escape_like(token)}%" for n, token in enumerate(tokens)},
+        "dob": query.dob,
+        "identifier": query.identifier,
+    }
+    if query.everywhere:
+        return _matching(shape, False, False), params
+    return _matching(shape, **scope_shape(scope)), {**params, **scope_params(scope)}
+
+
+@dataclass(frozen=True)
+class _Shape:
+    name_tokens: int
+    by_dob: bool
+    by_identifier: bool
+    everywhere: bool
+
+
+@cache
+def _matching(shape: _Shape, hospital: bool, grants: bool) -> Select:
+    # Built once per shape: a statement object keeps its compiled form, so a search pays only
+    # for its parameters.
     stmt = select(Patient.id)
-    if not query.everywhere:
-        stmt = stmt.where(in_scope(scope, Patient.id))
-    for token in fold(query.name).split():
-        stmt = stmt.where(Patient.search_name.like(f"%{_escape_like(token)}%", escape="\\"))
-    if query.dob:
-        stmt = stmt.where(Patient.birth_date == query.dob)
-    if query.identifier:
+    if not shape.everywhere:
+        stmt = stmt.where(scope_condition(Patient.id, hospital=hospital, grants=grants))
+    for n in range(shape.name_tokens):
+        stmt = stmt.where(Patient.search_name.like(bindparam(f"name_{n}"), escape="\\"))
+    if shape.by_dob:
+        stmt = stmt.where(Patient.birth_date == bindparam("dob"))
+    if shape.by_identifier:
         linked = select(PatientIdentifier.patient_id).where(
-            PatientIdentifier.source_patient_id == query.identifier
+            PatientIdentifier.source_patient_id == bindparam("identifier")
         )
         stmt = stmt.where(Patient.id.in_(linked))
     return stmt
+
+
+@cache
+def _matching_sort_keys(stmt: Select) -> Select:
+    return stmt.add_columns(Patient.family_name, Patient.given_name, Patient.birth_date).limit(
+        COUNT_CAP + 1
+    )
 
 
 def _has_filters(query: PatientQuery) -> bool:
@@ -125,17 +165,13 @@ def search_patients(query: PatientQuery, scope: Scope, per_page: int = PER_PAGE)
     """One page of matching patients in the doctor's scope (or everywhere, restricted)."""
     if query.errors:
         return Page(items=[], page=1, per_page=per_page, total=0)
-    stmt = _statement(query, scope)
+    stmt, params = _statement(query, scope)
     order = SORTS[query.sort]
     if _has_filters(query):
         # Find the matches first (trigram/date indexes, no order), then sort only those: walking
         # the name index and testing each row's name costs hundreds of ms at a million rows.
         # The bitmap scan has the rows in hand, so the sort keys come along and sorting is here.
-        found = db.session.execute(
-            stmt.add_columns(Patient.family_name, Patient.given_name, Patient.birth_date).limit(
-                COUNT_CAP + 1
-            )
-        ).all()
+        found = db.session.execute(_matching_sort_keys(stmt), params).all()
         total = len(found)
         page = clamp_page(query.page, min(total, COUNT_CAP), per_page)
         key, descending = _PYTHON_SORTS[query.sort]
@@ -143,10 +179,11 @@ def search_patients(query: PatientQuery, scope: Scope, per_page: int = PER_PAGE)
         ids = [row[0] for row in ranked[(page - 1) * per_page : page * per_page]]
     else:
         counted = stmt.limit(COUNT_CAP + 1).subquery()
-        total = db.session.scalar(select(func.count()).select_from(counted))
+        total = db.session.scalar(select(func.count()).select_from(counted), params)
         page = clamp_page(query.page, min(total, COUNT_CAP), per_page)
         offset = (page - 1) * per_page
-        ids = db.session.scalars(stmt.order_by(*order).limit(per_page).offset(offset)).all()
+        ordered = stmt.order_by(*order).limit(per_page).offset(offset)
+        ids = db.session.scalars(ordered, params).all()
     items = _restricted_rows(ids, scope) if query.everywhere else _rows(ids)
     return Page(items=items, page=page, per_page=per_page, total=total, cap=COUNT_CAP)
 
@@ -155,6 +192,20 @@ def _rows(ids: list[int]) -> list[PatientRow]:
     """The result rows of these patients in one statement: what the table shows, and no more."""
     if not ids:
         return []
+    found = {row[0]: row for row in db.session.execute(_rows_statement(), {"ids": ids})}
+    rows = []
+    for pid in ids:
+        _, given, family, birth, sex, source_count, month, cost = found[pid]
+        total = Decimal(cost) if cost is not None else None
+        rows.append(
+            PatientRow(pid, f"{given} {family}".strip(), birth, sex, source_count, month, total)
+        )
+    return rows
+
+
+@cache
+def _rows_statement() -> Select:
+    # Built once; the ids are an expanding parameter.
     sources = (
         select(func.count(PatientIdentifier.source_system.distinct()))
         .where(PatientIdentifier.patient_id == Patient.id)
@@ -170,7 +221,7 @@ def _rows(ids: list[int]) -> list[PatientRow]:
         .correlate(Patient)
         .scalar_subquery()
     )
-    stmt = (
+    return (
         select(
             Patient.id,
             Patient.given_name,
@@ -182,17 +233,8 @@ def _rows(ids: list[int]) -> list[PatientRow]:
             PatientCost.total_cost,
         )
         .outerjoin(PatientCost, PatientCost.id == newest)
-        .where(Patient.id.in_(ids))
+        .where(Patient.id.in_(bindparam("ids", expanding=True)))
     )
-    found = {row[0]: row for row in db.session.execute(stmt)}
-    rows = []
-    for pid in ids:
-        _, given, family, birth, sex, source_count, month, cost = found[pid]
-        total = Decimal(cost) if cost is not None else None
-        rows.append(
-            PatientRow(pid, f"{given} {family}".strip(), birth, sex, source_count, month, total)
-        )
-    return rows
 
 
 def _restricted_rows(ids: list[int], scope: Scope) -> list[PatientRow]:
