@@ -47,11 +47,6 @@ def audit():
     valid = form.validate()
     number = parse_page(request.args.get("page"))
     filters = _filters(form) if valid else None
-    # Recorded first, so the commit does not expire the rows about to be shown.
-    record_event(
-        "audit.viewed",
-        details={"filters": filters.as_details() if filters else "invalid", "page": number},
-    )
     page = page_of_events(filters, number) if filters else None
     context = {
         "form": form,
@@ -63,7 +58,15 @@ def audit():
         "tail_seconds": fresh_seconds(),
     }
     # Errors show next to their fields on a normal page, as for any form a person got wrong.
-    return render_template("admin/audit.html", **context)
+    response = render_template("admin/audit.html", **context)
+    # Written after rendering, like every read view's row: its commit would expire the signed-in
+    # user the page shows and cost a reload; the next view lists it.
+    record_event(
+        "audit.viewed",
+        details={"filters": filters.as_details() if filters else "invalid", "page": number},
+        durable=False,
+    )
+    return response
 
 
 @bp.route("/audit.csv")
