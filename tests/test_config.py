@@ -5,7 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from webapp.config import build_config, is_production, load_env_file, load_secret_key
+from webapp.config import (
+    build_config,
+    engine_options,
+    is_production,
+    load_env_file,
+    load_secret_key,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,3 +83,21 @@ def test_env_example_documents_every_variable_and_env_is_never_committed():
     documented = set(re.findall(r"^#? ?([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert read and read <= documented, sorted(read - documented)
     assert ".env" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_postgresql_pool_is_fixed_so_busy_workers_wait_instead_of_opening_connections(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "7")
+    options = engine_options("postgresql+psycopg2://aikey@127.0.0.1:5432/aikey")
+    assert options["pool_size"] == 7 and options["max_overflow"] == 0
+    assert options["pool_pre_ping"] is True  # a connection Cloud SQL dropped is replaced first
+    assert "pool_size" not in engine_options(f"sqlite:///{tmp_path / 'x.db'}")
+
+
+def test_the_app_engine_uses_the_fixed_pool(app, database_url):
+    from webapp.extensions import db
+
+    assert database_url.startswith("postgresql")  # the suite runs on PostgreSQL
+    with app.app_context():
+        assert db.engine.pool.size() == 16 and db.engine.pool._max_overflow == 0

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from webapp.config import build_config, load_env_file
+from webapp.config import build_config, engine_options, load_env_file
 from webapp.extensions import cache, csrf, db, login_manager, migrate, sock
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +22,10 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.from_mapping(build_config(Path(app.instance_path)))
     app.config.from_mapping(config or {})
+    # From the URI the app ends up with, which a caller's config may have replaced.
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    )
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)

@@ -64,10 +64,6 @@ def build_config(instance_path: Path) -> dict:
         "AIKEY_PRODUCTION": production,
         "SECRET_KEY": load_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
-        # Pre-ping: a connection Cloud SQL dropped (maintenance, failover) is replaced before a
-        # doctor's request uses it, at the cost of one short round trip per checkout; recycling
-        # keeps idle ones from going stale.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_recycle": 1800},
         "REDIS_URL": redis_url,
         **cache_settings(redis_url),
         "CACHE_DEFAULT_TIMEOUT": int(os.environ.get("CACHE_DEFAULT_TIMEOUT", "300")),
@@ -82,6 +78,22 @@ def build_config(instance_path: Path) -> dict:
         **cloud_settings(),
         **signin_settings(redis_url),
     }
+
+
+def engine_options(database_url: str) -> dict:
+    """Connection pool settings: pre-ping, recycling, and on PostgreSQL a fixed-size pool."""
+    # Pre-ping: a connection Cloud SQL dropped (maintenance, failover) is replaced before a
+    # doctor's request uses it, at the cost of one short round trip per checkout; recycling
+    # keeps idle ones from going stale.
+    options = {"pool_pre_ping": True, "pool_recycle": 1800}
+    if database_url.startswith(("postgres://", "postgresql")):
+        # A fixed pool per worker process, no overflow: a request beyond DATABASE_POOL_SIZE
+        # waits for a connection instead of opening one that is closed again on return. With
+        # overflow, 16 connections spread unevenly over 4 workers opened a new PostgreSQL
+        # backend (a fork and a catalog load) every few requests.
+        size = int(os.environ.get("DATABASE_POOL_SIZE", "16"))
+        options |= {"pool_size": size, "max_overflow": 0, "pool_timeout": 10}
+    return options
 
 
 def _flag(value: str | None) -> bool:
