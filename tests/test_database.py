@@ -8,7 +8,8 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import func, select
 
-from tests.support.factories import make_patient
+from tests.support.auth import open_session_for
+from tests.support.factories import make_patient, make_user
 from tests.support.settings import app_settings
 from webapp import create_app
 from webapp import database as backend
@@ -109,3 +110,22 @@ def test_single_run_lock_lets_one_caller_through_at_a_time(on_backend):
     for thread in threads:
         thread.join(10)
     assert order == ["first in", "first out", "second in"]
+
+
+def test_a_request_that_finds_every_pooled_connection_busy_gets_503_with_retry_after(settings, db):
+    options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.3}
+    busy_app = create_app({**settings, "SQLALCHEMY_ENGINE_OPTIONS": options})
+    doctor = make_user("DOCTOR")
+    client = busy_app.test_client()
+    open_session_for(client, doctor)
+    with busy_app.app_context():
+        engine = database.engine
+    held = engine.connect()  # the worker's only connection, busy elsewhere
+    try:
+        answer = client.get("/patients")
+    finally:
+        held.close()
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "5"
+    assert "busy" in answer.get_data(as_text=True)
+    assert client.get("/patients").status_code == 200  # the connection is back: served again

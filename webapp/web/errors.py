@@ -2,6 +2,7 @@
 
 from flask import current_app, jsonify, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db
@@ -16,7 +17,10 @@ FRIENDLY = {
     413: "The request is too large.",
     429: "Too many attempts in a short time. Wait a minute, then try again.",
     500: "Something went wrong on our side. The team has been told.",
+    503: "The service is busy. Try again in a few seconds.",
 }
+# Seconds a client (or Cloud Run's load balancer) is asked to wait after a 503.
+RETRY_AFTER_SECONDS = 5
 
 
 def render_error(code: int, message: str):
@@ -37,6 +41,20 @@ def handle_csrf_error(error: CSRFError):
     return render_error(400, "This form has expired or did not come from this site. Reload it.")
 
 
+def handle_pool_exhausted(error: PoolTimeout):
+    """Every database connection of this worker stayed busy past the pool's timeout: 503."""
+    current_app.logger.warning("database pool exhausted, request id %s", request_id())
+    db.session.rollback()
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if wants_json():
+        return jsonify(error=FRIENDLY[503], status=503, request_id=request_id()), 503, retry
+    # Straight from Jinja: Flask's context processors would ask who is signed in, which takes
+    # the very connection there is none of.
+    template = current_app.jinja_env.get_template("errors/busy.html")
+    page = template.render(message=FRIENDLY[503], request_id=request_id())
+    return page, 503, retry
+
+
 def handle_unexpected(error: Exception):
     """An uncaught exception: log it with its traceback and request id, answer 500."""
     current_app.logger.error("unhandled error, request id %s", request_id(), exc_info=error)
@@ -48,5 +66,6 @@ def init_app(app):
     """Register the handlers."""
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(PoolTimeout, handle_pool_exhausted)
     if not app.config.get("PROPAGATE_EXCEPTIONS"):
         app.register_error_handler(Exception, handle_unexpected)
