@@ -39,6 +39,16 @@ def fresh_for(app, monkeypatch):
     return set_seconds
 
 
+def _sealed_row_seen_intact(client, auth, fresh_for) -> None:
+    """AIPHAS signed in, one new row sealed, and the audit page's walk (fresh for an hour) found
+    the tail intact."""
+    fresh_for(3600)
+    auth.login("AIPHAS")
+    record_event("test.memo", details={"n": 1})
+    seal()
+    assert "intact" in state(client)
+
+
 def test_links_sealed_after_a_fresh_walk_are_verified(client, auth, db, fresh_for):
     fresh_for(3600)
     auth.login("AIPHAS")
@@ -53,11 +63,7 @@ def test_links_sealed_after_a_fresh_walk_are_verified(client, auth, db, fresh_fo
 
 
 def test_a_row_changed_after_its_check_shows_once_the_walk_is_stale(client, auth, db, fresh_for):
-    fresh_for(3600)
-    auth.login("AIPHAS")
-    record_event("test.memo", details={"n": 1})
-    seal()
-    assert "intact" in state(client)
+    _sealed_row_seen_intact(client, auth, fresh_for)
     bad = newest_sealed(db)
     as_superuser_without_triggers(db, "UPDATE audit_event SET action = 'x' WHERE id = :id", id=bad)
     assert "intact" in state(client)  # checked within the window: this view walks only new links
@@ -66,11 +72,7 @@ def test_a_row_changed_after_its_check_shows_once_the_walk_is_stale(client, auth
 
 
 def test_a_rewritten_remembered_head_walks_the_whole_tail(client, auth, db, fresh_for):
-    fresh_for(3600)
-    auth.login("AIPHAS")
-    record_event("test.memo", details={"n": 1})
-    seal()
-    assert "intact" in state(client)
+    _sealed_row_seen_intact(client, auth, fresh_for)
     head = db.session.scalar(select(func.max(AuditSeal.seq)))
     bad = newest_sealed(db)
     as_superuser_without_triggers(
