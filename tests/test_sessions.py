@@ -246,3 +246,35 @@ def test_sessions_work_with_redis_down(database_url, db):
     saved = cookie_of(client)
     auth.logout()
     assert replay(app, saved).get("/patients").status_code == 302
+
+
+def test_the_session_statement_reads_permissions_and_unexpired_grants(on_backend):
+    from datetime import UTC, datetime
+
+    from webapp.models import BreakGlassGrant
+    from webapp.models.permissions import ROLE_PERMISSIONS
+    from webapp.services.accounts.sessions import find_session_and_setting, open_session
+    from webapp.services.demo.seeding import seed_reference_data
+
+    seed_reference_data()
+    doctor, kept, lapsed = make_user("DOCTOR"), make_patient(), make_patient()
+    now = datetime.now(UTC)
+    for patient, expires in ((kept, now + timedelta(hours=1)), (lapsed, now - timedelta(hours=1))):
+        on_backend.session.add(
+            BreakGlassGrant(
+                user_id=doctor.id,
+                patient_id=patient.id,
+                reason_code="emergency",
+                reason_text="test",
+                expires_at=expires,
+            )
+        )
+    _row, token = open_session(doctor, "127.0.0.1", "test")
+    on_backend.session.commit()
+    kept_id = kept.id
+    on_backend.session.expunge_all()
+
+    row, _setting = find_session_and_setting(token, None)
+    assert row.user.permissions_loaded == frozenset(ROLE_PERMISSIONS["DOCTOR"])
+    assert row.user.grant_patient_ids_loaded == {kept_id}
+    assert row.user.has_permission("patients:read") and not row.user.has_permission("audit:read")

@@ -104,9 +104,16 @@ class User(UserMixin, db.Model):
         """True once a TOTP authenticator has been enrolled and confirmed."""
         return self.totp_enabled_at is not None
 
+    # Read with the session by the session guard's one statement (sessions.py): the role's
+    # permission names and the patients of the user's unexpired break-the-glass grants. None
+    # for a user loaded any other way, who reads them through the relationships.
+    permissions_loaded = None
+    grant_patient_ids_loaded = None
+
     def has_permission(self, name: str) -> bool:
         """True when the user's role grants the named permission."""
-        return name in self.role.permission_names
+        names = self.permissions_loaded
+        return name in (names if names is not None else self.role.permission_names)
 
     @property
     def status(self) -> str:

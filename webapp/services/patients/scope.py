@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, bindparam, false, literal, or_, select
 
-from webapp.common.clock import as_utc, utcnow
+from webapp.common.clock import utcnow
 from webapp.extensions import db
 from webapp.models import BreakGlassGrant, Hospital, PatientIdentifier, SourceSystem, User
 from webapp.services.patients.break_glass import granted_patient_ids
@@ -39,10 +39,8 @@ def scope_of(user: User) -> Scope:
     """The scope of a signed-in user: their organization's hospital and active grants."""
     organization = user.organization
     hospital_id = organization.hospital_id if organization is not None else None
-    if "grants" in user.__dict__:  # loaded with the session (sessions.find_session)
-        now = utcnow()
-        granted = {g.patient_id for g in user.grants if as_utc(g.expires_at) > now}
-    else:
+    granted = user.grant_patient_ids_loaded  # read with the session (sessions.find_session)
+    if granted is None:
         granted = granted_patient_ids(user.id)
     return Scope(hospital_id, frozenset(granted))
 
