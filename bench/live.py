@@ -5,8 +5,10 @@ connects the clients with a doctor's session cookie, commits cost rows at a stea
 prints p50/p99 latency from commit to receipt and how many messages were lost.
 With --pages N, wrk drives N connections of doctor pages (charts, search, /costs) against
 the same server meanwhile and their req/s and p99 are printed too: pages must not stall
-pushes, nor pushes pages.
-Usage: python bench/live.py [--clients 200] [--rate 20] [--seconds 10] [--pages 16]
+pushes, nor pushes pages. With --split the sockets go to a second gunicorn of the same image
+sized for sockets (README "Serving": the live service behind the load balancer's /ws/ route),
+and the pages to the first.
+Usage: python bench/live.py [--clients 200] [--rate 20] [--seconds 10] [--pages 16] [--split]
 """
 
 import argparse
@@ -33,6 +35,8 @@ from bench.server import free_port, gunicorn_command  # noqa: E402
 from tests.support import services  # noqa: E402
 
 PASSWORD = "bench-password-2026"
+# The live service's sizing (README "Serving"): one process whose threads park on sockets.
+LIVE_SERVICE = {"WEB_CONCURRENCY": "1", "WEB_THREADS": "512"}
 ROW = re.compile(r'id="cost-(\d+)-(\d{4}-\d{2})"')
 
 
@@ -41,6 +45,9 @@ def prepare(env: dict) -> None:
     flask = [str(Path(sys.executable).parent / "flask")]
     subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
     subprocess.run([*flask, "seed", "--patients", "200"], env=env, cwd=ROOT, check=True)
+    # As autovacuum would have in production (this bench machine runs without it).
+    with psycopg2.connect(env["DATABASE_URL"].replace("+psycopg2", "")) as conn:
+        conn.cursor().execute("ANALYZE")
 
 
 def visitor_for(url: str, email: str) -> Visitor:
@@ -71,6 +78,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="commits per second")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--pages", type=int, default=0, help="wrk connections on doctor pages")
+    parser.add_argument(
+        "--split", action="store_true", help="sockets on a live server of their own (/ws/ route)"
+    )
     args = parser.parse_args()
 
     name = services.create_database("aikey_bench")
@@ -86,23 +96,31 @@ def main() -> None:
         "AIKEY_ENV": "bench",
         "REDIS_URL": services.redis_url(),
     }
-    server = None
+    servers = []
     try:
         prepare(env)
-        server = subprocess.Popen(gunicorn_command(port), env=env, cwd=ROOT)
+        servers.append(subprocess.Popen(gunicorn_command(port), env=env, cwd=ROOT))
         wait_http(url)
-        run(url, database_url, args)
+        live_url = url
+        if args.split:
+            live_port = free_port()
+            live_url = f"http://127.0.0.1:{live_port}"
+            servers.append(
+                subprocess.Popen(gunicorn_command(live_port), env={**env, **LIVE_SERVICE}, cwd=ROOT)
+            )
+            wait_http(live_url)
+        run(url, live_url, database_url, args)
     finally:
-        if server is not None:
+        for server in servers:
             server.kill()  # open sockets would hold a graceful stop for its whole timeout
             server.wait(timeout=30)
         services.drop_database(name)
 
 
-def run(url: str, database_url: str, args) -> None:
+def run(url: str, live_url: str, database_url: str, args) -> None:
     visitor = visitor_for(url, "bob.doctor@example.com")
     headers = {"Cookie": visitor.cookie, "Origin": "http://127.0.0.1"}
-    ws_url = url.replace("http://", "ws://") + "/ws/costs"
+    ws_url = live_url.replace("http://", "ws://") + "/ws/costs"
     socket.setdefaulttimeout(10)  # a server out of threads fails the run instead of hanging it
     clients = [Client.connect(ws_url, headers=headers) for _ in range(args.clients)]
     socket.setdefaulttimeout(None)
