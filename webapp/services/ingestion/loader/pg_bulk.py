@@ -1,7 +1,7 @@
 """The PostgreSQL path of the record load: records.tsv goes to the server as it is.
 
 records.tsv is in COPY's own text format, so it is COPYed straight into a typed staging table;
-patients are resolved, repeated ids ranked and records upserted by set-based SQL, so no record
+patients are resolved, repeated ids found and records upserted by set-based SQL, so no record
 is parsed in Python. Only records that are new or changed are written, and the (patient, month)
 pairs they leave or enter are what the cost recomputation touches.
 
@@ -44,6 +44,17 @@ CREATE TEMP TABLE record_lines (
 """
 COPY_LINES = f"COPY record_lines ({', '.join(RECORD_COLUMNS)}) FROM STDIN"
 
+# Rows whose record id comes again later in the run: only the last one of each is written.
+# A hash aggregate on the key, not a sort of every staged row by it.
+LATER = """
+CREATE TEMP TABLE record_later ON COMMIT DROP AS
+SELECT l.seq FROM record_lines l
+JOIN (SELECT source_system, source_record_id, max(seq) AS last FROM record_lines
+      GROUP BY source_system, source_record_id HAVING count(*) > 1) d
+  USING (source_system, source_record_id)
+WHERE l.seq < d.last
+"""
+
 RESOLVE = """
 CREATE TEMP TABLE record_resolved ON COMMIT DROP AS
 SELECT l.seq, l.source_system, l.source_record_id,
@@ -52,9 +63,9 @@ SELECT l.seq, l.source_system, l.source_record_id,
        l.kind, l.record_date, l.recorded_at, l.month, l.diagnosis, l.treatment, l.prescription,
        l.cost, l.notes, nullif(right(l.file, 500), '') AS source_file,
        nullif(left(l.position::text, 60), '') AS source_position, m.id AS existing_id,
-       row_number() OVER (PARTITION BY l.source_system, l.source_record_id
-                          ORDER BY l.seq DESC) AS rank
+       x.seq IS NULL AS latest
 FROM record_lines l
+LEFT JOIN record_later x ON x.seq = l.seq
 LEFT JOIN patient_identifier pi
        ON pi.source_system = l.source_system AND pi.source_patient_id = l.source_patient_id
 LEFT JOIN patient p ON p.id = l.platform_patient_id
@@ -62,7 +73,7 @@ LEFT JOIN medical_record m
        ON m.source_system = l.source_system AND m.source_record_id = l.source_record_id
 """
 
-WRITTEN = "s.patient_id IS NOT NULL AND s.rank = 1"
+WRITTEN = "s.patient_id IS NOT NULL AND s.latest"
 
 # A record moving to another patient or month leaves its old (patient, month) to recompute.
 MOVED_FROM = f"""
@@ -98,7 +109,7 @@ INSERT INTO load_touched (patient_id, month) SELECT DISTINCT patient_id, month F
 """
 
 TOTALS = """
-SELECT source_system, ref, month, patient_id IS NOT NULL AND rank = 1,
+SELECT source_system, ref, month, patient_id IS NOT NULL AND latest,
        sum(cost * 100)::bigint, count(*)
 FROM record_resolved GROUP BY 1, 2, 3, 4
 """
@@ -107,7 +118,7 @@ REFUSED = """
 SELECT l.source_system, l.source_record_id, l.platform_patient_id, l.source_patient_id, l.file,
        l.position, r.patient_id IS NULL
 FROM record_resolved r JOIN record_lines l USING (seq)
-WHERE r.patient_id IS NULL OR r.rank > 1 ORDER BY r.seq
+WHERE r.patient_id IS NULL OR NOT r.latest ORDER BY r.seq
 """
 
 
@@ -132,6 +143,8 @@ class PgBulkRecordWriter(WriterState):
                 with storage.open_binary(uri) as handle:
                     copy_from(COPY_LINES, handle)
         with self.times.step("resolve records"):
+            connection.execute(text(LATER))
+            connection.execute(text("ANALYZE record_later"))
             connection.execute(text(RESOLVE))
             connection.execute(text("ANALYZE record_resolved"))
         with self.times.step("upsert records"):
@@ -153,7 +166,7 @@ class PgBulkRecordWriter(WriterState):
             self.touched_patients = set(
                 connection.execute(
                     text(
-                        "SELECT DISTINCT patient_id FROM record_resolved WHERE rank = 1 "
+                        "SELECT DISTINCT patient_id FROM record_resolved WHERE latest "
                         "AND patient_id IS NOT NULL"
                     )
                 ).scalars()
