@@ -21,6 +21,7 @@ from pipeline.contract import PLATFORM_PATIENT_ID, RECORD_COLUMNS, RECORDS_FILE,
 from webapp.database import copy_from, hold_transaction_lock, tune_bulk_load
 from webapp.extensions import db
 from webapp.services import storage
+from webapp.services.ingestion.loader.patient_check import patients_checked_once
 from webapp.services.ingestion.loader.record_store import KEY, UPDATABLE
 from webapp.services.ingestion.loader.records import (
     DUPLICATE_ID,
@@ -108,6 +109,8 @@ WITH written AS (
 INSERT INTO load_touched (patient_id, month) SELECT DISTINCT patient_id, month FROM written
 """
 
+WRITTEN_PATIENTS = f"SELECT s.patient_id FROM record_resolved s WHERE {WRITTEN}"
+
 TOTALS = """
 SELECT source_system, ref, month, patient_id IS NOT NULL AND latest,
        sum(cost * 100)::bigint, count(*)
@@ -149,8 +152,9 @@ class PgBulkRecordWriter(WriterState):
             connection.execute(text("ANALYZE record_resolved"))
         with self.times.step("upsert records"):
             connection.execute(text(MOVED_FROM))
-            connection.execute(text(UPDATE_CHANGED))
-            connection.execute(text(INSERT_NEW))
+            with patients_checked_once(connection, WRITTEN_PATIENTS):
+                connection.execute(text(UPDATE_CHANGED))
+                connection.execute(text(INSERT_NEW))
             connection.execute(text(NEW_MONTHS))
             # Fresh statistics, or the planner keeps its picture of the table before this load
             # and the steps that follow scan every record once per chunk.
