@@ -75,6 +75,7 @@ LEFT JOIN medical_record m
 """
 
 WRITTEN = "s.patient_id IS NOT NULL AND s.latest"
+ANY_EXISTING = "SELECT EXISTS (SELECT FROM record_sums WHERE written AND NOT new)"
 
 # A record moving to another patient or month leaves its old (patient, month) to recompute.
 MOVED_FROM = f"""
@@ -90,10 +91,9 @@ SELECT {", ".join(f"s.{c}" for c in COLUMNS[:-2])}, now(), now() FROM record_res
 WHERE {WRITTEN} AND s.existing_id IS NULL
 ORDER BY s.patient_id, s.record_date
 """
-NEW_MONTHS = f"""
+NEW_MONTHS = """
 INSERT INTO load_touched (patient_id, month)
-SELECT DISTINCT s.patient_id, s.month FROM record_resolved s
-WHERE {WRITTEN} AND s.existing_id IS NULL
+SELECT DISTINCT patient_id, month FROM record_sums WHERE written AND new
 """
 
 UPDATE_CHANGED = f"""
@@ -109,12 +109,19 @@ WITH written AS (
 INSERT INTO load_touched (patient_id, month) SELECT DISTINCT patient_id, month FROM written
 """
 
-WRITTEN_PATIENTS = f"SELECT s.patient_id FROM record_resolved s WHERE {WRITTEN}"
+# One pass over the resolved rows gives everything later steps count: the control totals,
+# the new records' months and the patients written (a few rows per patient and month).
+SUMS = f"""
+CREATE TEMP TABLE record_sums ON COMMIT DROP AS
+SELECT s.source_system, s.ref, s.month, s.patient_id, {WRITTEN} AS written,
+       s.existing_id IS NULL AS new, sum(s.cost * 100)::bigint AS cents, count(*) AS records
+FROM record_resolved s GROUP BY 1, 2, 3, 4, 5, 6
+"""
+WRITTEN_PATIENTS = "SELECT DISTINCT patient_id FROM record_sums WHERE written"
 
 TOTALS = """
-SELECT source_system, ref, month, patient_id IS NOT NULL AND latest,
-       sum(cost * 100)::bigint, count(*)
-FROM record_resolved GROUP BY 1, 2, 3, 4
+SELECT source_system, ref, month, written, sum(cents), sum(records)
+FROM record_sums GROUP BY 1, 2, 3, 4
 """
 
 REFUSED = """
@@ -150,10 +157,16 @@ class PgBulkRecordWriter(WriterState):
             connection.execute(text("ANALYZE record_later"))
             connection.execute(text(RESOLVE))
             connection.execute(text("ANALYZE record_resolved"))
+            connection.execute(text(SUMS))
+            connection.execute(text("ANALYZE record_sums"))
         with self.times.step("upsert records"):
-            connection.execute(text(MOVED_FROM))
+            # A run of new records only (the usual first load) skips two scans of them.
+            existing = connection.execute(text(ANY_EXISTING)).scalar()
+            if existing:
+                connection.execute(text(MOVED_FROM))
             with patients_checked_once(connection, WRITTEN_PATIENTS):
-                connection.execute(text(UPDATE_CHANGED))
+                if existing:
+                    connection.execute(text(UPDATE_CHANGED))
                 connection.execute(text(INSERT_NEW))
             connection.execute(text(NEW_MONTHS))
             # Fresh statistics, or the planner keeps its picture of the table before this load
@@ -167,14 +180,7 @@ class PgBulkRecordWriter(WriterState):
                     text("SELECT DISTINCT patient_id, month FROM load_touched")
                 )
             }
-            self.touched_patients = set(
-                connection.execute(
-                    text(
-                        "SELECT DISTINCT patient_id FROM record_resolved WHERE latest "
-                        "AND patient_id IS NOT NULL"
-                    )
-                ).scalars()
-            )
+            self.touched_patients = set(connection.execute(text(WRITTEN_PATIENTS)).scalars())
         if progress:
             progress(self.written + sum(count for _, count in self.totals.refused.values()))
 
