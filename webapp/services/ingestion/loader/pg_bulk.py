@@ -174,12 +174,8 @@ class PgBulkRecordWriter(WriterState):
             connection.execute(text("ANALYZE medical_record, load_touched"))
         with self.times.step("count totals"):
             self._count_totals(connection)
-            self.touched_months = {
-                (int(patient), month)
-                for patient, month in connection.execute(
-                    text("SELECT DISTINCT patient_id, month FROM load_touched")
-                )
-            }
+            # The cost recomputation reads them where they are.
+            self.touched_months, self.staged_months = set(), "load_touched"
             self.touched_patients = set(connection.execute(text(WRITTEN_PATIENTS)).scalars())
         if progress:
             progress(self.written + sum(count for _, count in self.totals.refused.values()))
