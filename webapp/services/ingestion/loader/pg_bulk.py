@@ -9,7 +9,10 @@ Staged records are split by an anti-join on the unique key: new ones go in by a 
 (no ON CONFLICT: a speculative insert per row), sorted by patient so that the two patient
 indexes fill in order; existing ones are rewritten by one UPDATE only where a column differs.
 Loads take an advisory lock first, so no other load can add a key between the split and the
-INSERT.
+INSERT. The patient foreign key of what they write is checked once per patient
+(patient_check), and one GROUP BY (record_sums) gives the control totals, the new months and
+the patients written. The touched months stay in load_touched, where the cost recomputation
+reads them.
 """
 
 from collections.abc import Callable, Iterator
