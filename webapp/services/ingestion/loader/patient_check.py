@@ -8,7 +8,9 @@ place for everyone else. The same guarantee is then given set-based: every patie
 point at is locked FOR KEY SHARE, as the trigger's own check locks it (so nobody can delete it
 before this load commits), and must exist, or the load fails as the trigger would have.
 
-Only a role that may change the setting takes this path; any other keeps the triggers.
+Only a role that may change the setting (a superuser) takes this path; any other keeps the
+triggers. The runtime role of `flask db-grant` is not given it on purpose: the same setting
+would let it switch off the audit tables' append-only triggers.
 """
 
 from collections.abc import Iterator
