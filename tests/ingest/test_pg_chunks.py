@@ -2,10 +2,15 @@
 
 from sqlalchemy import select
 
-from tests.ingest.test_rejects_and_rules import LEGACY_HEADER, write
 from tests.support.factories import make_patient
+from tests.support.pipeline_inputs import write_file
 from webapp.models import IngestReject, MedicalRecord, PatientCost
 from webapp.services.ingestion.loader import pg_bulk
+
+LEGACY_HEADER = (
+    "id,patient_id,record_date,diagnosis,treatment,prescription,cost,notes,"
+    "created_time,updated_time\n"
+)
 
 
 def test_records_spread_over_many_chunks_all_load_once(ingest, tmp_path, db, monkeypatch):
@@ -14,7 +19,7 @@ def test_records_spread_over_many_chunks_all_load_once(ingest, tmp_path, db, mon
     rows = [f"{n},{(first, second)[n % 2].id},2024-0{n % 3 + 1}-05,Flu,Rest,,{n}.00,,x,y\n"
             for n in range(1, 8)]  # fmt: skip
     rows.append(f"3,{first.id},2024-01-05,Flu,Rest,,30.00,,x,y\n")  # id 3 again: this row wins
-    write(tmp_path / "incoming" / "old" / "r.csv", LEGACY_HEADER + "".join(rows))
+    write_file(tmp_path / "incoming" / "old", "r.csv", LEGACY_HEADER + "".join(rows))
     result = ingest(tmp_path / "incoming")
     assert "Reconciliation:    ok" in result.output
     records = db.session.execute(select(MedicalRecord.source_record_id, MedicalRecord.cost))
