@@ -194,3 +194,24 @@ def test_a_record_moved_to_another_patient_and_month_leaves_its_old_month(ingest
     assert db.session.scalar(select(func.count(MedicalRecord.id))) == 2
     # The unchanged record was not rewritten.
     assert db.session.get(MedicalRecord, kept.id).updated_at == kept_updated_at
+
+
+def test_an_id_repeated_three_times_keeps_only_its_last_row(ingest, tmp_path, db):
+    patient = make_patient()
+    write(
+        tmp_path / "incoming" / "old" / "r.csv",
+        LEGACY_HEADER
+        + f"7,{patient.id},2024-03-05,Flu,Rest,,50.00,,x,y\n"
+        + f"8,{patient.id},2024-03-06,Flu,Rest,,10.00,,x,y\n"
+        + f"7,{patient.id},2024-03-05,Flu,Rest,,60.00,,x,y\n"
+        + f"7,{patient.id},2024-03-05,Flu,Rest,,70.00,,x,y\n",
+    )
+    result = ingest(tmp_path / "incoming")
+    assert "Reconciliation:    ok" in result.output
+    costs = sorted(str(cost) for cost in db.session.scalars(select(MedicalRecord.cost)))
+    assert costs == ["10.00", "70.00"]
+    rejects = db.session.scalars(select(IngestReject).order_by(IngestReject.position)).all()
+    assert [(r.reason, r.position) for r in rejects] == [
+        ("duplicate_record_id", 2),
+        ("duplicate_record_id", 4),
+    ]

@@ -2,10 +2,11 @@
 
 import io
 import itertools
+import threading
 
 import pytest
 
-from pipeline import legacy_blocks
+from pipeline import legacy_blocks, parse
 from pipeline.legacy_blocks import plan_blocks, read_block
 from pipeline.run import local_worker_args, run_pipeline
 from tests.support.pipeline_inputs import read_lines, write_file
@@ -90,3 +91,27 @@ def test_two_worker_processes_give_the_same_output(tmp_path):
         assert sorted(map(str, read_lines(tmp_path / "two" / name))) == sorted(
             map(str, read_lines(tmp_path / "one" / name))
         )
+
+
+def test_blocks_are_parsed_on_the_pool_threads_and_counted_once(tmp_path, monkeypatch):
+    path = _file(tmp_path, header=True, trailing_newline=True)
+    whole = run_pipeline([str(path)], str(tmp_path / "whole"), run_id="whole")
+    threads, original = [], parse.parsed_block
+
+    def spy(spec):
+        threads.append(threading.current_thread().name)
+        return original(spec)
+
+    monkeypatch.setattr(parse, "parsed_block", spy)
+    monkeypatch.setattr(legacy_blocks, "BLOCK_BYTES", 1024)
+    split = run_pipeline([str(path)], str(tmp_path / "split"), run_id="split")
+    assert len(threads) > parse.BLOCK_THREADS
+    assert all(name.startswith("parse-block") for name in threads)
+    assert split["counts"] == whole["counts"] and split["counts"]["files"] == 1
+
+
+def test_a_block_that_cannot_be_read_yields_nothing_and_its_error():
+    spec = {"uri": "/nonexistent/export.csv", "source_system": "s", "generation": "g",
+            "relpath": "export.csv", "block": [0, None, 1]}  # fmt: skip
+    stats, outcomes, error = parse.parsed_block(spec)
+    assert outcomes == [] and isinstance(error, OSError) and stats["rows_read"] == 0

@@ -16,6 +16,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
@@ -39,30 +40,36 @@ def recompute_costs(patient_ids: Iterable[int]) -> None:
     clear_patient_costs(ids)
 
 
-def recompute_months(months: Iterable[tuple[int, str]]) -> None:
+def recompute_months(months: Iterable[tuple[int, str]], staged: str | None = None) -> None:
     """Rebuild only these (patient id, month) rows of patient_cost from their counted records.
 
-    The pairs go to a temporary table (COPY on PostgreSQL) and their totals are summed into
-    another by one GROUP BY; patient_cost then gets plain set-based statements (new months
-    inserted, changed ones updated, emptied ones deleted), each a hash join of two small tables
-    instead of a probe of medical_record per month.
+    `staged` may name a table of this transaction holding more (patient_id, month) pairs, so a
+    load's own list of touched months never travels to Python and back. The pairs go to a
+    temporary table (COPY on PostgreSQL) and their totals are summed into another by one
+    GROUP BY; patient_cost then gets plain set-based statements (new months inserted, changed
+    ones updated, emptied ones deleted), each a hash join of two small tables instead of a
+    probe of medical_record per month.
     """
     pairs = sorted(set(months))
-    if not pairs:
+    if not pairs and staged is None:
         return
     connection = db.session.connection()
     wanted, totals = _month_tables()
     for table in (wanted, totals):
         table.create(connection)
     bulk_insert(wanted, ("patient_id", "month"), pairs)
+    if staged is not None:
+        listed = select(text("patient_id"), text("month")).select_from(text(staged)).distinct()
+        db.session.execute(insert(wanted).from_select(["patient_id", "month"], listed))
     refresh_statistics(wanted.name)
     db.session.execute(insert(totals).from_select(list(totals.c.keys()), _month_totals(wanted)))
     refresh_statistics(totals.name)
     for statement in _write_months(wanted, totals):
         db.session.execute(statement, execution_options={"synchronize_session": False})
+    patients = db.session.scalars(select(wanted.c.patient_id).distinct()).all()
     for table in (totals, wanted):
         table.drop(connection)
-    clear_patient_costs(sorted({patient for patient, _ in pairs}))
+    clear_patient_costs(sorted(patients))
 
 
 def _month_tables() -> tuple[Table, Table]:

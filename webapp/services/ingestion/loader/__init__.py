@@ -76,7 +76,7 @@ def load_output(
         if writer.touched_months is None:
             recompute_costs(writer.touched_patients)
         else:
-            recompute_months(writer.touched_months | relinked)
+            recompute_months(writer.touched_months | relinked, staged=writer.staged_months)
     with times.step("store rejects"):
         reasons = _store_rejects(output_uri, run.id, writer.refused_rows())
     with times.step("reconcile"):

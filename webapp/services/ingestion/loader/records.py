@@ -54,6 +54,8 @@ class WriterState:
     touched_patients: set[int] = field(default_factory=set)
     # The (patient, month) pairs whose records changed; None: recompute touched patients whole.
     touched_months: set[tuple[int, str]] | None = None
+    # A table of the load's transaction holding more touched (patient_id, month) pairs.
+    staged_months: str | None = None
     times: StepTimes = field(default_factory=StepTimes)
     refused: list[dict] = field(default_factory=list)
     written: int = 0
