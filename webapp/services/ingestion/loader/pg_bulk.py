@@ -9,9 +9,8 @@ Staged records are split by an anti-join on the unique key: new ones go in by a 
 (no ON CONFLICT: a speculative insert per row), sorted by patient so that the two patient
 indexes fill in order; existing ones are rewritten by one UPDATE only where a column differs.
 Loads take an advisory lock first, so no other load can add a key between the split and the
-INSERT. The patient foreign key of what they write is checked once per patient
-(patient_check), and one GROUP BY (record_sums) gives the control totals, the new months and
-the patients written. The touched months stay in load_touched, where the cost recomputation
+INSERT. One GROUP BY (record_sums) gives the control totals, the new months and the patients
+written. The touched months stay in load_touched, where the cost recomputation
 reads them.
 """
 
@@ -24,7 +23,6 @@ from pipeline.contract import PLATFORM_PATIENT_ID, RECORD_COLUMNS, RECORDS_FILE,
 from webapp.database import copy_from, hold_transaction_lock, tune_bulk_load
 from webapp.extensions import db
 from webapp.services import storage
-from webapp.services.ingestion.loader.patient_check import patients_checked_once
 from webapp.services.ingestion.loader.record_store import KEY, UPDATABLE
 from webapp.services.ingestion.loader.records import (
     DUPLICATE_ID,
@@ -169,10 +167,9 @@ class PgBulkRecordWriter(WriterState):
             existing = connection.execute(text(ANY_EXISTING)).scalar()
             if existing:
                 connection.execute(text(MOVED_FROM))
-            with patients_checked_once(connection, WRITTEN_PATIENTS):
-                if existing:
-                    connection.execute(text(UPDATE_CHANGED))
-                self._insert_new(connection)
+            if existing:
+                connection.execute(text(UPDATE_CHANGED))
+            self._insert_new(connection)
             connection.execute(text(NEW_MONTHS))
             # Fresh statistics, or the planner keeps its picture of the table before this load
             # and the steps that follow scan every record once per chunk.
