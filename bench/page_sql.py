@@ -11,7 +11,6 @@ executor's times from EXPLAIN ANALYZE. Writes (the audit INSERT) are replayed an
 import argparse
 import os
 import re
-import secrets
 import statistics
 import sys
 from pathlib import Path
@@ -21,8 +20,8 @@ from sqlalchemy import event
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.dashboard import DEFAULT_DATABASE, DEPARTMENT, connect, make_user, samples, scenarios  # noqa: E402  # noqa: E402
-from bench.profile_pages import run, signed_in  # noqa: E402
+from bench.dashboard import connect  # noqa: E402  # noqa: E402
+from bench.profile_pages import run, signed_in_pages  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -82,27 +81,8 @@ def main(argv=None) -> None:
     parser.add_argument("--repeat", type=int, default=400)
     parser.add_argument("--only", help="only the pages whose name contains this")
     args = parser.parse_args(argv)
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE)
-    os.environ.update(
-        DATABASE_URL=url,
-        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        CACHE_KEY_PREFIX=f"aikey-page-sql-{secrets.token_hex(4)}:",
-        SECRET_KEY=secrets.token_hex(32),
-    )
-    os.environ.pop("AIKEY_ENV", None)
-    key = os.environ["SECRET_KEY"]
-    accounts = {
-        "doctor": make_user(url, key, "DOCTOR", "bench.doctor@example.com", DEPARTMENT),
-        "aiphas": make_user(url, key, "AIPHAS", "bench.aiphas@example.com"),
-    }
-    from webapp import create_app
-
-    app = create_app()
-    clients = {name: signed_in(app, account) for name, account in accounts.items()}
-    plan = scenarios(*samples(url))
-    if args.only:
-        plan = {name: s for name, s in plan.items() if args.only in name}
-    conn = connect(url)
+    app, clients, plan = signed_in_pages("aikey-page-sql", args.only)
+    conn = connect(os.environ["DATABASE_URL"])
     print(f"{'page / statement':<58}{'CPU ms':>8}{'plan ms':>9}{'exec ms':>9}")
     for name, scenario in plan.items():
         client, token = clients[scenario.account]

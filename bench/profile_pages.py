@@ -52,6 +52,32 @@ def signed_in(app, account):
     return client, _csrf(client.get("/patients").get_data(as_text=True))
 
 
+def signed_in_pages(cache_prefix: str, only: str | None):
+    """The app in process on the benchmark database, its bench doctor and AIPHAS signed in
+    (name -> (client, CSRF token)), and the dashboard scenarios whose name contains `only`."""
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE)
+    os.environ.update(
+        DATABASE_URL=url,
+        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        CACHE_KEY_PREFIX=f"{cache_prefix}-{secrets.token_hex(4)}:",
+        SECRET_KEY=secrets.token_hex(32),
+    )
+    os.environ.pop("AIKEY_ENV", None)
+    key = os.environ["SECRET_KEY"]
+    accounts = {
+        "doctor": make_user(url, key, "DOCTOR", "bench.doctor@example.com", DEPARTMENT),
+        "aiphas": make_user(url, key, "AIPHAS", "bench.aiphas@example.com"),
+    }
+    from webapp import create_app
+
+    app = create_app()
+    clients = {name: signed_in(app, account) for name, account in accounts.items()}
+    plan = scenarios(*samples(url))
+    if only:
+        plan = {name: s for name, s in plan.items() if only in name}
+    return app, clients, plan
+
+
 def run(client, token: str, scenario, count: int) -> None:
     """`count` requests cycling through the scenario's; each must be its page."""
     for n in range(count):
@@ -71,26 +97,7 @@ def main(argv=None) -> None:
     parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime")
     parser.add_argument("--filter", default="", help="only functions whose path matches (regex)")
     args = parser.parse_args(argv)
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE)
-    os.environ.update(
-        DATABASE_URL=url,
-        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        CACHE_KEY_PREFIX=f"aikey-profile-{secrets.token_hex(4)}:",
-        SECRET_KEY=secrets.token_hex(32),
-    )
-    os.environ.pop("AIKEY_ENV", None)
-    key = os.environ["SECRET_KEY"]
-    accounts = {
-        "doctor": make_user(url, key, "DOCTOR", "bench.doctor@example.com", DEPARTMENT),
-        "aiphas": make_user(url, key, "AIPHAS", "bench.aiphas@example.com"),
-    }
-    from webapp import create_app
-
-    app = create_app()
-    clients = {name: signed_in(app, account) for name, account in accounts.items()}
-    plan = scenarios(*samples(url))
-    if args.only:
-        plan = {name: s for name, s in plan.items() if args.only in name}
+    _app, clients, plan = signed_in_pages("aikey-profile", args.only)
     timings = {}
     for name, scenario in plan.items():
         client, token = clients[scenario.account]
