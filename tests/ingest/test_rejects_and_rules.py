@@ -152,13 +152,17 @@ def test_a_run_with_no_input_files_fails_with_a_reason(ingest, tmp_path, db):
     assert run.status == "failed" and "no input files" in run.error
 
 
+def _flu_visits(patient_id: int, *visits: tuple[int, str, str]) -> str:
+    """A legacy CSV of flu visits of one patient: (record id, date, cost) each."""
+    lines = (f"{rid},{patient_id},{day},Flu,Rest,,{cost},,x,y\n" for rid, day, cost in visits)
+    return LEGACY_HEADER + "".join(lines)
+
+
 def test_a_repeated_record_id_in_one_file_keeps_the_later_row(ingest, tmp_path, db):
     patient = make_patient()
     write(
         tmp_path / "incoming" / "old" / "r.csv",
-        LEGACY_HEADER
-        + f"7,{patient.id},2024-03-05,Flu,Rest,,50.00,,x,y\n"
-        + f"7,{patient.id},2024-03-05,Flu,Rest,,70.00,,x,y\n",
+        _flu_visits(patient.id, (7, "2024-03-05", "50.00"), (7, "2024-03-05", "70.00")),
     )
     result = ingest(tmp_path / "incoming")
     assert "Reconciliation:    ok" in result.output
@@ -198,14 +202,9 @@ def test_a_record_moved_to_another_patient_and_month_leaves_its_old_month(ingest
 
 def test_an_id_repeated_three_times_keeps_only_its_last_row(ingest, tmp_path, db):
     patient = make_patient()
-    write(
-        tmp_path / "incoming" / "old" / "r.csv",
-        LEGACY_HEADER
-        + f"7,{patient.id},2024-03-05,Flu,Rest,,50.00,,x,y\n"
-        + f"8,{patient.id},2024-03-06,Flu,Rest,,10.00,,x,y\n"
-        + f"7,{patient.id},2024-03-05,Flu,Rest,,60.00,,x,y\n"
-        + f"7,{patient.id},2024-03-05,Flu,Rest,,70.00,,x,y\n",
-    )
+    visits = [(7, "2024-03-05", "50.00"), (8, "2024-03-06", "10.00")]
+    visits += [(7, "2024-03-05", "60.00"), (7, "2024-03-05", "70.00")]
+    write(tmp_path / "incoming" / "old" / "r.csv", _flu_visits(patient.id, *visits))
     result = ingest(tmp_path / "incoming")
     assert "Reconciliation:    ok" in result.output
     costs = sorted(str(cost) for cost in db.session.scalars(select(MedicalRecord.cost)))
