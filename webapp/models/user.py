@@ -74,11 +74,6 @@ class User(UserMixin, db.Model):
 
     role: Mapped[Role] = relationship(lazy="joined")
     organization: Mapped["Organization | None"] = relationship(lazy="joined")  # noqa: F821
-    # Break-the-glass grants held (expired ones too, unless the query left them out): the
-    # session guard loads the unexpired ones with the session, so the scope needs no query.
-    grants: Mapped[list["BreakGlassGrant"]] = relationship(  # noqa: F821
-        primaryjoin="User.id == BreakGlassGrant.user_id", viewonly=True
-    )
 
     @property
     def is_active(self) -> bool:

@@ -60,23 +60,27 @@ def _known_to_hospital(hospital_id, patient_id_column) -> ColumnElement:
 
 def in_scope(scope: Scope, patient_id_column) -> ColumnElement:
     """A SQL condition on a patient id column: true for the patients the scope allows."""
+    return _condition(patient_id_column, scope.hospital_id, sorted(scope.granted) or None)
+
+
+def _condition(patient_id_column, hospital_id, granted) -> ColumnElement:
+    # The one rule, for values or parameters: known to the hospital, or granted. None: absent.
     conditions = []
-    if scope.hospital_id is not None:
-        conditions.append(_known_to_hospital(scope.hospital_id, patient_id_column))
-    if scope.granted:
-        conditions.append(patient_id_column.in_(sorted(scope.granted)))
+    if hospital_id is not None:
+        conditions.append(_known_to_hospital(hospital_id, patient_id_column))
+    if granted is not None:
+        conditions.append(patient_id_column.in_(granted))
     return or_(*conditions) if conditions else false()
 
 
 def scope_condition(patient_id_column, *, hospital: bool, grants: bool) -> ColumnElement:
     """`in_scope` with the scope as parameters (`scope_params`), so a statement using it is
     built once per shape: whether the scope has a hospital and whether it has grants."""
-    conditions = []
-    if hospital:
-        conditions.append(_known_to_hospital(bindparam("scope_hospital_id"), patient_id_column))
-    if grants:
-        conditions.append(patient_id_column.in_(bindparam("scope_granted", expanding=True)))
-    return or_(*conditions) if conditions else false()
+    return _condition(
+        patient_id_column,
+        bindparam("scope_hospital_id") if hospital else None,
+        bindparam("scope_granted", expanding=True) if grants else None,
+    )
 
 
 def scope_shape(scope: Scope) -> dict:

@@ -167,7 +167,6 @@ class PgBulkRecordWriter(WriterState):
             existing = connection.execute(text(ANY_EXISTING)).scalar()
             if existing:
                 connection.execute(text(MOVED_FROM))
-            if existing:
                 connection.execute(text(UPDATE_CHANGED))
             self._insert_new(connection)
             connection.execute(text(NEW_MONTHS))
