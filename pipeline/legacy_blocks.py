@@ -197,8 +197,7 @@ def _emit(spec, table, slow_rows, stats):
             continue
         extra[pos] = out + "\n"
         merge_totals(slow_totals, {key: [cents, 1]})
-    patient = join_text('{"platform_patient_id":', table["pid"].cast(pa.string()), "}")
-    sums = block_totals(spec["source_system"], patient, table["month"], table["cents"])
+    sums = block_totals(spec["source_system"], table["pid"], table["month"], table["cents"])
     count = len(table["line"]) + len(extra)
     if extra:
         fast = zip(table["pos"].to_pylist(), table["line"].to_pylist(), strict=True)
