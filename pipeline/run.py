@@ -21,6 +21,7 @@ from apache_beam.options.pipeline_options import (
     PipelineOptions,
     SetupOptions,
     StandardOptions,
+    TypeOptions,
 )
 from apache_beam.pvalue import AsList, AsSingleton
 
@@ -138,6 +139,9 @@ def build_pipeline(argv=None, save_main_session=True):
     known, beam_args = parse_args(argv)
     options = PipelineOptions(beam_args)
     options.view_as(SetupOptions).save_main_session = save_main_session
+    # Beam's construction-time type inference cost ~0.25 s of a 3.8 s run at 1M rows and checks
+    # nothing here: no transform of this pipeline declares type hints.
+    options.view_as(TypeOptions).pipeline_type_check = False
     if options.view_as(GoogleCloudOptions).template_location:
         runtime = options.view_as(AikeyOptions)
         source = static(known.source_system) if known.source_system else runtime.source_system
