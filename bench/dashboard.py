@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bare_app import FLOOR_TABLE  # noqa: E402
 from bench.cpu_split import cpu_by_group, delta  # noqa: E402
 from bench.server import free_port, gunicorn_command  # noqa: E402
 
@@ -338,33 +339,63 @@ def check(port: int, scenario: Scenario, visitor: Visitor) -> None:
             )
 
 
-def report(bare: Result, results: dict[str, Result], connections: int) -> None:
-    """One line per page with its ratio to the bare app; the goals checked."""
+def report(floors: dict[str, Result], results: dict[str, Result], connections: int) -> None:
+    """One line per page with its ratios to the bare app and the audited floor; goals checked."""
+    bare, floor = floors["bare Flask"], floors["audited floor"]
     print(
-        f"\n{'page':<18}{'requests':>9}{'errors':>7}{'req/s':>9}{'x bare':>8}"
+        f"\n{'page':<18}{'requests':>9}{'errors':>7}{'req/s':>9}{'x bare':>8}{'x floor':>8}"
         f"{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}  goal"
     )
-    for name, r in {"bare Flask": bare, **results}.items():
+    rows = {**floors, **results}
+    for name, r in rows.items():
         ratio = r.rps / bare.rps if bare.rps else 0.0
-        met = "" if r is bare else ("met" if ratio >= GOAL_RATIO and r.p99 < GOAL_P99_MS else "NO")
+        to_floor = r.rps / floor.rps if floor.rps else 0.0
+        met = (
+            ""
+            if name in floors
+            else ("met" if ratio >= GOAL_RATIO and r.p99 < GOAL_P99_MS else "NO")
+        )
         print(
-            f"{name:<18}{r.requests:>9}{r.errors:>7}{r.rps:>9.0f}{ratio:>8.3f}"
+            f"{name:<18}{r.requests:>9}{r.errors:>7}{r.rps:>9.0f}{ratio:>8.3f}{to_floor:>8.3f}"
             f"{r.p50:>8.1f}{r.p90:>8.1f}{r.p99:>8.1f}  {met}"
         )
     print(
         f"goal: every page >= {GOAL_RATIO}x the bare app's req/s and p99 < {GOAL_P99_MS:.0f} ms "
-        f"at {connections} connections"
+        f"at {connections} connections\n"
+        "audited floor: one indexed read, one audit INSERT + COMMIT and a small template on the "
+        "same stack (bench/bare_app.py)"
     )
     print(f"\nCPU ms per request ({os.cpu_count()} cores shared by all of them):")
     groups = ("app", "postgres", "redis", "wrk")
     print(f"{'page':<18}" + "".join(f"{group:>10}" for group in groups) + f"{'total':>10}")
-    for name, r in {"bare Flask": bare, **results}.items():
+    for name, r in rows.items():
         cells = "".join(f"{r.cpu_ms.get(group, 0.0):>10.2f}" for group in groups)
         print(f"{name:<18}{cells}{sum(r.cpu_ms.values()):>10.2f}")
-    for name, r in {"bare Flask": bare, **results}.items():
+    for name, r in rows.items():
         if r.wrong:
             kinds = ", ".join(f"{kind} x{n}" for kind, n in sorted(r.wrong.items()))
             print(f"WRONG ANSWERS on {name}: {kinds} (its figures do not measure the page)")
+
+
+def measure_floors(env: dict, ids: list[int], connections: int, seconds: float) -> dict:
+    """The bare app's one route and the audited floor, under the Dockerfile's command."""
+    with connect(env["DATABASE_URL"]) as connection, connection.cursor() as cursor:
+        cursor.execute(FLOOR_TABLE)
+    port = free_port()
+    server = start_gunicorn(env, port, "bench.bare_app:app", "/")
+    try:
+        bare = wrk(port, Scenario([get("/")], "ok"), None, connections, seconds)
+        print(f"  measured bare Flask: {bare.requests} requests", flush=True)
+        floor = Scenario([get(f"/audited/{pid}") for pid in ids], "id=floor")
+        answer = requests.get(f"http://127.0.0.1:{port}/audited/{ids[0]}", timeout=30)
+        if answer.status_code != 200 or floor.marker not in answer.text:
+            raise SystemExit(f"the audited floor answered {answer.status_code}: {answer.text}")
+        wrk(port, floor, None, connections, 2)  # warm: the pools
+        audited = wrk(port, floor, None, connections, seconds)
+        print(f"  measured audited floor: {audited.requests} requests", flush=True)
+    finally:
+        stop(server)
+    return {"bare Flask": bare, "audited floor": audited}
 
 
 def main(argv=None) -> None:
@@ -394,17 +425,12 @@ def main(argv=None) -> None:
         "doctor": make_user(url, key, "DOCTOR", "bench.doctor@example.com", DEPARTMENT),
         "aiphas": make_user(url, key, "AIPHAS", "bench.aiphas@example.com"),
     }
-    plan = scenarios(*samples(url))
+    ids, dobs, identifiers = samples(url)
+    plan = scenarios(ids, dobs, identifiers)
     if args.only:
         plan = {name: s for name, s in plan.items() if args.only in name}
 
-    port = free_port()
-    server = start_gunicorn(env, port, "bench.bare_app:app", "/")
-    try:
-        bare = wrk(port, Scenario([get("/")], "ok"), None, args.connections, args.seconds)
-    finally:
-        stop(server)
-    print(f"  measured bare Flask: {bare.requests} requests", flush=True)
+    floors = measure_floors(env, ids, args.connections, args.seconds)
 
     port = free_port()
     server = start_gunicorn(env, port, "wsgi:app", "/login")
@@ -424,7 +450,7 @@ def main(argv=None) -> None:
         f"\n{args.patients:,} patients, {args.connections} connections, {args.seconds:g} s each, "
         f"wrk against gunicorn (Dockerfile CMD) on 127.0.0.1, {os.cpu_count()} CPUs"
     )
-    report(bare, results, args.connections)
+    report(floors, results, args.connections)
 
 
 if __name__ == "__main__":
