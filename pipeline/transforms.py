@@ -130,7 +130,9 @@ class ControlTotals(beam.PTransform):
             partials = partials | "Flatten partials" >> beam.Flatten()
         return (
             partials
-            | "Sum totals" >> beam.CombineGlobally(SumTotalsFn())
+            # Without defaults: no input writes the same empty totals.ndjson, and the sum does
+            # not pass through a side input (a stage of its own, ~0.1 s at 1M rows).
+            | "Sum totals" >> beam.CombineGlobally(SumTotalsFn()).without_defaults()
             | "Format totals" >> beam.FlatMap(total_lines)
         )
 
