@@ -12,6 +12,7 @@ from tests.support.auth import AuthActions
 from tests.support.factories import PASSWORD, make_patient, make_user
 from tests.support.settings import app_settings
 from webapp import create_app
+from webapp.common.clock import utcnow
 from webapp.models import AuditEvent, Role, UserSession
 
 JSON = {"Accept": "application/json"}
@@ -71,6 +72,20 @@ def test_cookie_carries_only_a_random_session_id(client, auth, db):
     [row] = sessions_of(db, user)
     assert row.token_hash != token and len(row.token_hash) == 64  # only a hash is stored
     assert row.client_address == "127.0.0.1" and row.user_agent
+
+
+def test_page_views_do_not_re_send_the_cookie(app, client, auth, db):
+    auth.login("DOCTOR")
+    lifetime = client.get_cookie("session").expires - utcnow()
+    # Set at sign-in to end with the server-side session's maximum age.
+    assert app.config["SESSION_MAX_AGE"] - timedelta(minutes=1) < lifetime
+    assert lifetime <= app.config["SESSION_MAX_AGE"]
+    assert client.get("/patients").status_code == 200  # the first form adds the CSRF token
+    cookie = cookie_of(client)
+    response = client.get("/patients")
+    # Unchanged, the session is not re-signed and re-sent: the server decides idleness.
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    assert cookie_of(client) == cookie
 
 
 def test_sign_in_replaces_a_session_id_planted_before_it(app, client, auth, db):

@@ -131,6 +131,10 @@ def session_settings(production: bool) -> dict:
         "SESSION_COOKIE_PATH": "/",
         "REMEMBER_COOKIE_SECURE": production,
         "PERMANENT_SESSION_LIFETIME": max_age,
+        # The cookie is set at sign-in to end with the server-side session's maximum age; the
+        # server decides idleness, so re-signing and re-sending it on every response buys
+        # nothing (and cost every page a serialisation and a Set-Cookie header).
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "IDLE_TIMEOUT": timedelta(minutes=float(env("IDLE_TIMEOUT_MINUTES", "30"))),
         "SESSION_MAX_AGE": max_age,
         "TRUSTED_PROXY_HOPS": int(env("TRUSTED_PROXY_HOPS", "0")),
