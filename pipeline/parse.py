@@ -1,7 +1,6 @@
 """The file-parsing DoFn: one file in, batches of canonical JSON lines out on tagged outputs."""
 
 import os
-import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
@@ -45,8 +44,6 @@ MAX_TABLE_ROWS = 1_000_000
 # Legacy blocks are parsed on this many threads (Arrow's kernels release the GIL), so one
 # process uses every core; at most this many parsed blocks wait to be emitted.
 BLOCK_THREADS = min(2, os.cpu_count() or 1)
-# A pool thread hands its freed Arrow memory back to the system after this many blocks.
-RELEASE_EVERY = 4
 
 
 def parser_for(fmt):
@@ -98,22 +95,8 @@ def parsed_block(spec):
     except OSError as err:
         return stats, [], err
     finally:
-        _release_now_and_then()
-
-
-_pool_thread = threading.local()
-
-
-def _release_now_and_then():
-    # Arrow's allocator keeps a thread's freed pages for that thread, so a pool thread that
-    # never releases them holds its own high-water mark; one that releases after every block
-    # faults every page in again for the next (a third of the parse's CPU was the kernel's).
-    # pipeline.run peak RSS / wall, releasing after every block, every 4th, never:
-    # 1M rows 590 MB 3.6 s / 725 MB 3.3 s / 750 MB 3.2 s; 4M 681 MB 7.2 s / 743 MB 6.7 s /
-    # 800 MB 6.7 s. Every 4th: the speed of never, a peak that stays flat with the input.
-    done = getattr(_pool_thread, "blocks", 0) + 1
-    _pool_thread.blocks = done
-    if done % RELEASE_EVERY == 0:
+        # Arrow's allocator keeps a thread's freed pages for that thread: without this each
+        # pool thread holds its own high-water mark (4M records: 862 MiB peak, 755 with it).
         pa.default_memory_pool().release_unused()
 
 
