@@ -17,7 +17,11 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 # One thread per open WebSocket or request in flight: 200+ live dashboards per instance.
 threads = int(os.environ.get("WEB_THREADS", "64"))
 # = threads: a worker accepts only the connections it has threads for and leaves the rest to
-# the other worker, instead of queueing them behind endless WebSockets.
+# the other worker, instead of queueing them behind endless WebSockets. It also means no
+# keep-alive (gunicorn warns so at start): each request comes on a connection of its own and
+# goes to whichever worker accepts it. With 96 (32 kept alive per worker), kept-alive
+# connections stayed with the worker that accepted them: bench/dashboard.py's bare app fell
+# from 6,146 to 3,125 req/s and the chart's p99 rose from 160 to 304 ms, with socket errors.
 worker_connections = int(os.environ.get("WEB_WORKER_CONNECTIONS", str(threads)))
 # No limit on a request's life: WebSockets stay open for hours.
 timeout = 0
