@@ -381,6 +381,7 @@ def measure_floors(env: dict, ids: list[int], connections: int, seconds: float) 
     """The bare app's one route and the audited floor, under the Dockerfile's command."""
     with connect(env["DATABASE_URL"]) as connection, connection.cursor() as cursor:
         cursor.execute(FLOOR_TABLE)
+        cursor.execute("TRUNCATE bench_floor_event")  # each run's rows only
     port = free_port()
     server = start_gunicorn(env, port, "bench.bare_app:app", "/")
     try:
