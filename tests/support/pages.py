@@ -13,6 +13,14 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+def without_csrf_tokens(html: str) -> str:
+    """The page with its CSRF token values taken out: random text that may hold any short
+    string (an identifier such as "N1"), so a check that something is absent must not see it."""
+    for token in set(CSRF_FIELD.findall(html) + CSRF_HEADER.findall(html)):
+        html = html.replace(token, "")
+    return html
+
+
 def search_patients(client, headers=None, environ=None, **fields):
     """POST the patient search form as the page does (HTMX sends the token as X-CSRFToken)."""
     token = csrf_token(client.get("/patients", environ_base=environ or {}).get_data(as_text=True))
