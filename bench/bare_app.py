@@ -8,7 +8,7 @@ from functools import cache
 from flask import Flask, abort, render_template_string
 from sqlalchemy import create_engine, text
 
-from webapp.config import normalize_database_url
+from webapp.config import engine_options, normalize_database_url
 
 app = Flask(__name__)
 
@@ -28,13 +28,9 @@ PAGE = "<!doctype html><title>{{ name }}</title><h1 id=floor>{{ name }}</h1><p>{
 
 @cache
 def engine():
-    """One pool per worker process (built after gunicorn forks), sized as aiKey's."""
-    return create_engine(
-        normalize_database_url(os.environ["DATABASE_URL"]),
-        pool_size=16,
-        max_overflow=0,
-        pool_pre_ping=True,
-    )
+    """One pool per worker process (built after gunicorn forks), with aiKey's pool settings."""
+    url = normalize_database_url(os.environ["DATABASE_URL"])
+    return create_engine(url, **engine_options(url))
 
 
 @app.route("/")

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bare_app import FLOOR_TABLE  # noqa: E402
 from bench.cpu_split import cpu_by_group, delta  # noqa: E402
-from bench.server import free_port, gunicorn_command  # noqa: E402
+from bench.server import free_port, gunicorn_command, stop  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/aikey_bench"
@@ -183,16 +183,6 @@ def start_gunicorn(env: dict, port: int, app: str, probe: str) -> subprocess.Pop
     raise SystemExit(f"gunicorn ({app}) did not answer within 30 s")
 
 
-def stop(server: subprocess.Popen) -> None:
-    """Stop a server the benchmark started."""
-    server.terminate()
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-
-
 def _csrf(page: str) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
 
@@ -322,8 +312,9 @@ def scenarios(ids: list[int], dobs: list[str], identifiers: list[str]) -> dict[s
     }
 
 
-def check(port: int, scenario: Scenario, visitor: Visitor) -> None:
+def check(port: int, scenario: Scenario, visitor: Visitor | None) -> None:
     """Every request of a scenario answers 200 with its page before it is timed."""
+    visitor = visitor or Visitor("", "")
     for method, path, body in scenario.requests:
         answer = requests.request(
             method,
@@ -388,9 +379,7 @@ def measure_floors(env: dict, ids: list[int], connections: int, seconds: float) 
         bare = wrk(port, Scenario([get("/")], "ok"), None, connections, seconds)
         print(f"  measured bare Flask: {bare.requests} requests", flush=True)
         floor = Scenario([get(f"/audited/{pid}") for pid in ids], "id=floor")
-        answer = requests.get(f"http://127.0.0.1:{port}/audited/{ids[0]}", timeout=30)
-        if answer.status_code != 200 or floor.marker not in answer.text:
-            raise SystemExit(f"the audited floor answered {answer.status_code}: {answer.text}")
+        check(port, floor, None)
         wrk(port, floor, None, connections, 2)  # warm: the pools
         audited = wrk(port, floor, None, connections, seconds)
         print(f"  measured audited floor: {audited.requests} requests", flush=True)

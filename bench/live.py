@@ -15,7 +15,6 @@ import argparse
 import contextlib
 import os
 import re
-import signal
 import socket
 import statistics
 import subprocess
@@ -33,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.dashboard import Scenario, Visitor, get, search, wrk  # noqa: E402
 from bench.server import free_port, gunicorn_command  # noqa: E402
+from bench.server import stop as stop_server  # noqa: E402
 from tests.support import services  # noqa: E402
 
 PASSWORD = "bench-password-2026"
@@ -113,15 +113,7 @@ def main() -> None:
         run(url, live_url, database_url, args)
     finally:
         for server in servers:
-            # Quick shutdown (SIGQUIT): open sockets would hold a graceful stop for its whole
-            # timeout, and a killed master leaves its workers to notice later, still connected
-            # to the database about to be dropped.
-            server.send_signal(signal.SIGQUIT)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop_server(server)
         services.drop_database(name)
 
 
