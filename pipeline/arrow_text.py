@@ -4,12 +4,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
-def join_text(*parts):
+def join_text(*parts, separator=""):
     """Concatenate string columns and constants row by row (as large strings)."""
     text = pa.large_string()
     return pc.binary_join_element_wise(
         *(pa.scalar(p, text) if isinstance(p, str) else p.cast(text) for p in parts),
-        pa.scalar("", text),
+        pa.scalar(separator, text),
     )
 
 
