@@ -69,6 +69,18 @@ def compact(tables):
     return pa.Table.from_arrays(columns, schema=SCHEMA)
 
 
+def _sort_key(table):
+    """One int64 per row that orders rows as sorting by the KEYS columns would."""
+    key = None
+    for name in KEYS:
+        encoded = pc.dictionary_encode(table[name].combine_chunks())
+        ranks = pc.rank(encoded.dictionary, sort_keys="ascending", tiebreaker="first")
+        codes = pc.take(ranks, encoded.indices).cast(pa.int64())
+        radix = len(encoded.dictionary) + 1  # checked: a key space past int64 raises
+        key = codes if key is None else pc.add_checked(pc.multiply_checked(key, radix), codes)
+    return key
+
+
 def pack(table):
     """A totals table as Arrow IPC bytes: what travels between steps.
 
@@ -92,7 +104,9 @@ def total_lines(table):
     Each line is what canonical.dumps writes for {"source_system", "patient", "month",
     "total_cost", "record_count"}.
     """
-    table = table.sort_by([(key, "ascending") for key in KEYS]).combine_chunks()
+    # Sorted on one integer per row that ranks its key: sort_by on the three string columns
+    # compared strings row against row and took three times as long at 240,000 keys.
+    table = table.take(pc.sort_indices(_sort_key(table))).combine_chunks()
     for start in range(0, len(table), LINES_PER_BATCH):
         part = table.slice(start, LINES_PER_BATCH)
         part = {name: part[name].combine_chunks() for name in part.column_names}
