@@ -55,7 +55,11 @@ def remove_dir(folder):
 
 
 class WriteShardsDoFn(beam.DoFn):
-    """Append byte batches (or single str lines) to one temp shard per bundle; emit its path."""
+    """Append byte batches (or single str lines) to one temp shard per bundle.
+
+    Emits (shard path, line count): lines are counted in memory as they are written, not by
+    reading a 180 MB file back (0.2 s at 1M records).
+    """
 
     def __init__(self, tmp_dir, name):
         super().__init__()
@@ -64,6 +68,7 @@ class WriteShardsDoFn(beam.DoFn):
     def start_bundle(self):
         self.handle = None
         self.path = None
+        self.lines = 0
 
     def process(self, lines):
         if self.handle is None:
@@ -75,19 +80,12 @@ class WriteShardsDoFn(beam.DoFn):
         if isinstance(lines, str):
             lines = (lines + "\n").encode("utf-8")
         self.handle.write(lines)
+        self.lines += lines.count(b"\n")
 
     def finish_bundle(self):
         if self.handle is not None:
             self.handle.close()
-            yield GlobalWindows.windowed_value(self.path)
-
-
-def _count_lines(path):
-    lines = 0
-    with FileSystems.open(path) as src:
-        while chunk := src.read(COPY_CHUNK):
-            lines += chunk.count(b"\n")
-    return lines
+            yield GlobalWindows.windowed_value((self.path, self.lines))
 
 
 class ConcatShardsDoFn(beam.DoFn):
@@ -101,27 +99,26 @@ class ConcatShardsDoFn(beam.DoFn):
         super().__init__()
         self.output, self.name = output, name
 
-    def process(self, shard_paths):
+    def process(self, shards):
         final_path = join(resolve(self.output), self.name)
+        shard_paths = sorted(path for path, _ in shards)
+        lines = sum(count for _, count in shards)
         if len(shard_paths) == 1:
             # One shard (the usual case for one big input file): a rename, not a 400 MB copy.
-            lines = _count_lines(shard_paths[0])
             delete_if_exists(final_path)
-            FileSystems.rename(list(shard_paths), [final_path])
+            FileSystems.rename(shard_paths, [final_path])
             yield self.name, lines
             return
-        lines = 0
         out = FileSystems.create(final_path, mime_type="application/x-ndjson")
         try:
-            for path in sorted(shard_paths):
+            for path in shard_paths:
                 with FileSystems.open(path) as src:
                     while chunk := src.read(COPY_CHUNK):
-                        lines += chunk.count(b"\n")
                         out.write(chunk)
         finally:
             out.close()
         if shard_paths:
-            FileSystems.delete(list(shard_paths))
+            FileSystems.delete(shard_paths)
         yield self.name, lines
 
 
