@@ -30,7 +30,7 @@ from pipeline.discovery import expand_inputs
 from pipeline.manifest import WriteManifestDoFn, manifest_path
 from pipeline.params import AikeyOptions, RunParams, static
 from pipeline.parse import PATIENTS, RECORDS, REJECTS, STATS, TOTALS
-from pipeline.sinks import WriteNdjson, delete_if_exists, join, read_json
+from pipeline.sinks import delete_if_exists, join, read_json, write_files
 from pipeline.stats import MergeStatsFn
 from pipeline.transforms import ControlTotals, ParseFiles
 
@@ -169,21 +169,14 @@ def build_pipeline(argv=None, save_main_session=True):
     # ParseFiles begins with a Reshuffle, so the discovered files are parsed in parallel.
     parsed = specs | "Parse files" >> ParseFiles()
     output, tmp_dir = params.output_provider(), params.tmp_dir_provider()
-    written = [
-        parsed[tag] | f"Write {tag}" >> WriteNdjson(output, OUTPUT_FILES[tag], tmp_dir)
-        for tag in (PATIENTS, RECORDS, REJECTS)
-    ]
-    written.append(
-        parsed[TOTALS]
-        | "Control totals" >> ControlTotals()
-        | "Write totals" >> WriteNdjson(output, OUTPUT_FILES[TOTALS], tmp_dir)
-    )
+    totals = parsed[TOTALS] | "Control totals" >> ControlTotals()
+    outputs = {OUTPUT_FILES[tag]: parsed[tag] for tag in (PATIENTS, RECORDS, REJECTS)}
+    line_counts = write_files({**outputs, OUTPUT_FILES[TOTALS]: (totals,)}, output, tmp_dir)
     stats = (
         parsed[STATS]
         | "All stats" >> beam.Flatten()
         | "Merge stats" >> beam.CombineGlobally(MergeStatsFn())
     )
-    line_counts = tuple(written) | "Line counts" >> beam.Flatten()
     # Last step: runs only when every side input is complete, i.e. every file is written.
     (
         pipeline

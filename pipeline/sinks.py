@@ -1,4 +1,4 @@
-"""Write batches of JSON lines to one file at an exact name (local or gs://), via temp shards.
+"""Write batches of lines to files at exact names (local or gs://), via temp shards.
 
 Folders may be given as a str or a ValueProvider (a template's runtime parameter); they are read
 only while the pipeline runs, never when it is constructed.
@@ -57,8 +57,8 @@ def remove_dir(folder):
 class WriteShardsDoFn(beam.DoFn):
     """Append byte batches (or single str lines) to one temp shard per bundle.
 
-    Emits (shard path, line count): lines are counted in memory as they are written, not by
-    reading a 180 MB file back (0.2 s at 1M records).
+    Emits (file name, shard path, line count): lines are counted in memory as they are
+    written, not by reading a 180 MB file back (0.2 s at 1M records).
     """
 
     def __init__(self, tmp_dir, name):
@@ -85,29 +85,31 @@ class WriteShardsDoFn(beam.DoFn):
     def finish_bundle(self):
         if self.handle is not None:
             self.handle.close()
-            yield GlobalWindows.windowed_value((self.path, self.lines))
+            yield GlobalWindows.windowed_value((self.name, self.path, self.lines))
 
 
 class ConcatShardsDoFn(beam.DoFn):
-    """Concatenate the committed shards into the final file; emit (file name, line count).
+    """Join each file's committed shards into the final file; emit (file name, line count).
 
-    The element is emitted only once the final file is complete, so a step that takes it as a
-    side input runs after the file exists.
+    Every file of `names` is written, empty when it has no shard. The elements are emitted only
+    once each file is complete, so a step that takes them as a side input runs after they exist.
     """
 
-    def __init__(self, output, name):
+    def __init__(self, output, names):
         super().__init__()
-        self.output, self.name = output, name
+        self.output, self.names = output, names
 
     def process(self, shards):
-        final_path = join(resolve(self.output), self.name)
-        shard_paths = sorted(path for path, _ in shards)
-        lines = sum(count for _, count in shards)
+        for name in self.names:
+            mine = [(path, lines) for shard_name, path, lines in shards if shard_name == name]
+            self._concatenate(join(resolve(self.output), name), sorted(path for path, _ in mine))
+            yield name, sum(lines for _, lines in mine)
+
+    def _concatenate(self, final_path, shard_paths):
         if len(shard_paths) == 1:
             # One shard (the usual case for one big input file): a rename, not a 400 MB copy.
             delete_if_exists(final_path)
             FileSystems.rename(shard_paths, [final_path])
-            yield self.name, lines
             return
         out = FileSystems.create(final_path, mime_type="application/x-ndjson")
         try:
@@ -119,29 +121,23 @@ class ConcatShardsDoFn(beam.DoFn):
             out.close()
         if shard_paths:
             FileSystems.delete(shard_paths)
-        yield self.name, lines
 
 
-class WriteNdjson(beam.PTransform):
-    """Write one PCollection (or a tuple of them) of JSON-line batches to `<output>/<name>`.
+def write_files(outputs, output, tmp_dir):
+    """Write {file name: tuple of PCollections of line batches} to `<output>/<name>` each.
 
-    `output` and `tmp_dir` are folders given as str or ValueProvider. Returns a PCollection
-    with the single element (name, line count), emitted once the file is complete.
+    `output` and `tmp_dir` are folders given as str or ValueProvider. Returns a PCollection of
+    (name, line count), one per file, emitted once every file is complete. All files share one
+    collect-and-concatenate step: one per file cost the in-process runner two stages each.
     """
-
-    def __init__(self, output, name, tmp_dir):
-        super().__init__()
-        self.output, self.name, self.tmp_dir = output, name, tmp_dir
-
-    def expand(self, batches):
-        parts = batches if isinstance(batches, tuple) else (batches,)
-        shards = [
-            part | f"Write shards {i}" >> beam.ParDo(WriteShardsDoFn(self.tmp_dir, self.name))
-            for i, part in enumerate(parts)
-        ]
-        return (
-            shards
-            | "All shards" >> beam.Flatten()
-            | "Collect shards" >> beam.combiners.ToList()
-            | "Concatenate" >> beam.ParDo(ConcatShardsDoFn(self.output, self.name))
-        )
+    shards = tuple(
+        part | f"Write {name} shards {i}" >> beam.ParDo(WriteShardsDoFn(tmp_dir, name))
+        for name, parts in outputs.items()
+        for i, part in enumerate(parts)
+    )
+    return (
+        shards
+        | "All shards" >> beam.Flatten()
+        | "Collect shards" >> beam.combiners.ToList()
+        | "Write files" >> beam.ParDo(ConcatShardsDoFn(output, list(outputs)))
+    )

@@ -118,7 +118,7 @@ def test_dataflow_options_construct_without_submitting(tmp_path):
         "gs://aikey-out/run/_tmp-"
     )
     labels = {t.unique_name for t in pipeline.to_runner_api().components.transforms.values()}
-    assert {"Parse files", "Control totals", "Write records"} <= labels
+    assert {"Parse files", "Control totals", "Write records.tsv shards 0", "Write files"} <= labels
 
 
 def test_pipeline_imports_nothing_from_webapp():
@@ -155,7 +155,7 @@ def test_template_build_reads_no_parameter_at_construction(monkeypatch):
     pipeline, plan = build_pipeline(TEMPLATE, save_main_session=False)
     assert plan.template and (plan.run_id, plan.output, plan.tmp_dir) == (None, None, None)
     labels = {t.unique_name for t in pipeline.to_runner_api().components.transforms.values()}
-    assert {"Discover inputs", "Parse files", "Write records", "Write _SUCCESS"} <= labels
+    assert {"Discover inputs", "Parse files", "Write files", "Write _SUCCESS"} <= labels
     # --dry_run builds the Dataflow job without submitting it; the options the template file
     # would carry declare the launch parameters with no value baked in.
     job = pipeline.run().job
