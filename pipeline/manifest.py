@@ -7,7 +7,7 @@ import apache_beam as beam
 
 from pipeline.contract import MANIFEST_VERSION, OUTPUT_FILES, SUCCESS
 from pipeline.sinks import remove_dir, write_bytes
-from pipeline.stats import merge_into
+from pipeline.stats import merge_into, stats_by_file
 
 
 def build_manifest(run_id, output, specs, stats_by_file, line_counts):
@@ -61,8 +61,9 @@ class WriteManifestDoFn(beam.DoFn):
     """The run's last step: write <output>/_SUCCESS, then remove the temp folder.
 
     Its side inputs are every writer's (file name, line count), emitted only once that file is
-    complete, the merged stats and the discovered specs; a runner starts this step only when all
-    of them are computed, so _SUCCESS cannot appear before any output file is finished.
+    complete, the stats rows (merged here: a handful per file) and the discovered specs; a
+    runner starts this step only when all of them are computed, so _SUCCESS cannot appear
+    before any output file is finished.
     """
 
     def __init__(self, params):
@@ -73,7 +74,9 @@ class WriteManifestDoFn(beam.DoFn):
         by_name = dict(line_counts)
         counts = {tag: by_name[name] for tag, name in OUTPUT_FILES.items()}
         specs = sorted(specs, key=lambda spec: spec["uri"])
-        manifest = build_manifest(self.params.run_id(), self.params.output(), specs, stats, counts)
+        manifest = build_manifest(
+            self.params.run_id(), self.params.output(), specs, stats_by_file(stats), counts
+        )
         data = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
         write_bytes(manifest_path(self.params), data)
         remove_dir(self.params.tmp_dir())

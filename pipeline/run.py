@@ -23,7 +23,7 @@ from apache_beam.options.pipeline_options import (
     StandardOptions,
     TypeOptions,
 )
-from apache_beam.pvalue import AsList, AsSingleton
+from apache_beam.pvalue import AsList
 
 from pipeline.contract import OUTPUT_FILES, SUCCESS, new_run_id
 from pipeline.discovery import expand_inputs
@@ -31,7 +31,6 @@ from pipeline.manifest import WriteManifestDoFn, manifest_path
 from pipeline.params import AikeyOptions, RunParams, static
 from pipeline.parse import PATIENTS, RECORDS, REJECTS, STATS, TOTALS
 from pipeline.sinks import delete_if_exists, join, read_json, write_files
-from pipeline.stats import MergeStatsFn
 from pipeline.transforms import ControlTotals, ParseFiles
 
 TEMPLATE_PARAMETERS = ("input", "output", "run_id", "source_system")
@@ -172,11 +171,7 @@ def build_pipeline(argv=None, save_main_session=True):
     totals = parsed[TOTALS] | "Control totals" >> ControlTotals()
     outputs = {OUTPUT_FILES[tag]: parsed[tag] for tag in (PATIENTS, RECORDS, REJECTS)}
     line_counts = write_files({**outputs, OUTPUT_FILES[TOTALS]: (totals,)}, output, tmp_dir)
-    stats = (
-        parsed[STATS]
-        | "All stats" >> beam.Flatten()
-        | "Merge stats" >> beam.CombineGlobally(MergeStatsFn())
-    )
+    stats = parsed[STATS] | "All stats" >> beam.Flatten()
     # Last step: runs only when every side input is complete, i.e. every file is written.
     (
         pipeline
@@ -185,7 +180,7 @@ def build_pipeline(argv=None, save_main_session=True):
         >> beam.ParDo(
             WriteManifestDoFn(params),
             line_counts=AsList(line_counts),
-            stats=AsSingleton(stats),
+            stats=AsList(stats),
             specs=AsList(specs),
         )
     )

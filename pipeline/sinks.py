@@ -9,6 +9,7 @@ import logging
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.pvalue import AsList
 from apache_beam.transforms.window import GlobalWindows
 
 from pipeline.params import resolve
@@ -99,7 +100,7 @@ class ConcatShardsDoFn(beam.DoFn):
         super().__init__()
         self.output, self.names = output, names
 
-    def process(self, shards):
+    def process(self, _, shards):
         for name in self.names:
             mine = [(path, lines) for shard_name, path, lines in shards if shard_name == name]
             self._concatenate(join(resolve(self.output), name), sorted(path for path, _ in mine))
@@ -128,16 +129,21 @@ def write_files(outputs, output, tmp_dir):
 
     `output` and `tmp_dir` are folders given as str or ValueProvider. Returns a PCollection of
     (name, line count), one per file, emitted once every file is complete. All files share one
-    collect-and-concatenate step: one per file cost the in-process runner two stages each.
+    concatenating step: one per file cost the in-process runner two stages each.
     """
-    shards = tuple(
-        part | f"Write {name} shards {i}" >> beam.ParDo(WriteShardsDoFn(tmp_dir, name))
-        for name, parts in outputs.items()
-        for i, part in enumerate(parts)
-    )
-    return (
-        shards
+    shards = (
+        tuple(
+            part | f"Write {name} shards {i}" >> beam.ParDo(WriteShardsDoFn(tmp_dir, name))
+            for name, parts in outputs.items()
+            for i, part in enumerate(parts)
+        )
         | "All shards" >> beam.Flatten()
-        | "Collect shards" >> beam.combiners.ToList()
-        | "Write files" >> beam.ParDo(ConcatShardsDoFn(output, list(outputs)))
+    )
+    # The shards as a side input of a one-element step, not a ToList: a CombineGlobally is
+    # about ten transforms and two stages of the in-process runner, and an empty list of shards
+    # must still write every (empty) file.
+    return (
+        shards.pipeline
+        | "Start writing files" >> beam.Create([None], reshuffle=False)
+        | "Write files" >> beam.ParDo(ConcatShardsDoFn(output, list(outputs)), AsList(shards))
     )

@@ -37,6 +37,14 @@ def merge_into(total, part):
     return total
 
 
+def stats_by_file(rows, into=None):
+    """Merge stats rows (one per file, or per block of a split file) into {file_uri: stats}."""
+    merged = {} if into is None else into
+    for row in rows:
+        merge_into(merged.setdefault(row["file"], {"file": row["file"]}), row)
+    return merged
+
+
 class MergeStatsFn(beam.CombineFn):
     """Merge per-file stats rows into {file_uri: stats}; small (one entry per input file)."""
 
@@ -44,8 +52,7 @@ class MergeStatsFn(beam.CombineFn):
         return {}
 
     def add_input(self, acc, row):
-        merge_into(acc.setdefault(row["file"], {"file": row["file"]}), row)
-        return acc
+        return stats_by_file([row], acc)
 
     def merge_accumulators(self, accs):
         out = {}
