@@ -1,6 +1,4 @@
-"""Per-file counters that travel through the pipeline as data, and the CombineFn merging them."""
-
-import apache_beam as beam
+"""Per-file counters that travel through the pipeline as data, and merging them by file."""
 
 
 def new_stats(spec, fmt):
@@ -37,32 +35,12 @@ def merge_into(total, part):
     return total
 
 
-def stats_by_file(rows, into=None):
+def stats_by_file(rows):
     """Merge stats rows (one per file, or per block of a split file) into {file_uri: stats}."""
-    merged = {} if into is None else into
+    merged = {}
     for row in rows:
         merge_into(merged.setdefault(row["file"], {"file": row["file"]}), row)
     return merged
-
-
-class MergeStatsFn(beam.CombineFn):
-    """Merge per-file stats rows into {file_uri: stats}; small (one entry per input file)."""
-
-    def create_accumulator(self):
-        return {}
-
-    def add_input(self, acc, row):
-        return stats_by_file([row], acc)
-
-    def merge_accumulators(self, accs):
-        out = {}
-        for acc in accs:
-            for uri, row in acc.items():
-                merge_into(out.setdefault(uri, {"file": uri}), row)
-        return out
-
-    def extract_output(self, acc):
-        return acc
 
 
 def merge_totals(into, partial):

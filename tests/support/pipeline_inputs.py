@@ -8,7 +8,7 @@ import apache_beam as beam
 from pipeline.contract import RECORDS_FILE, record_from_line
 from pipeline.discovery import expand_inputs
 from pipeline.parse import PATIENTS, RECORDS, REJECTS, STATS, TOTALS
-from pipeline.stats import MergeStatsFn
+from pipeline.stats import stats_by_file
 from pipeline.transforms import ControlTotals, ParseFiles, explode, explode_records
 
 
@@ -32,7 +32,8 @@ def parse_inputs(p, inputs, source_system=None, label="Parse"):
     out[STATS] = (
         parsed[STATS]
         | f"{label} flatten stats" >> beam.Flatten()
-        | f"{label} merge stats" >> beam.CombineGlobally(MergeStatsFn())
+        | f"{label} collect stats" >> beam.combiners.ToList()
+        | f"{label} merge stats" >> beam.Map(stats_by_file)
     )
     return out
 
