@@ -71,20 +71,22 @@ def row_outcome(spec, row, pos, prefix):
     cents = _cents(row[6])
     pid = int(pid)
     month = month_of(day)
-    head, relpath, prov = prefix
+    source, relpath, prov = prefix
     line = (
-        f"{head}{copy_text(relpath + '#' + rid)}\t{pid}\t\\N\tencounter\t\\N\t{day}\t{month}\t"
+        f"{source}\t{copy_text(relpath + '#' + rid)}\t{pid}\t\\N\tencounter\t\\N\t{day}\t{month}\t"
         f"{copy_text(row[3])}\t{copy_text(row[4])}\t{copy_text(row[5])}\t{money(cents)}\tsource\t"
-        f"{copy_text(row[7])}\t{prov}{pos}"
+        f"{copy_text(row[7])}\t{prov}\t{pos}"
     )
     return line, (pid, month), cents
 
 
 def prefixes(spec):
-    """The constant parts of a file's records.tsv lines: (head, relpath, provenance prefix)."""
-    head = f"{copy_text(spec['source_system'])}\t"
-    prov = f"{copy_text(spec['uri'])}\t{copy_text(spec['generation'])}\t"
-    return head, spec["relpath"], prov
+    """The constant fields of a file's records.tsv lines: (source system, relpath, provenance).
+
+    Source system and provenance (file and generation, tab-separated) come in COPY text format.
+    """
+    prov = f"{copy_text(spec['uri'])}\t{copy_text(spec['generation'])}"
+    return copy_text(spec["source_system"]), spec["relpath"], prov
 
 
 def is_header(row):

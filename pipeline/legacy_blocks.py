@@ -148,7 +148,7 @@ def _esc(column):
 
 def _records(spec, columns, positions):
     """A table of the clean rows: records.tsv line, patient id, month, cents."""
-    head, relpath, prov = prefixes(spec)
+    source, relpath, prov = prefixes(spec)
     rid = pc.utf8_trim_whitespace(columns[0])
     pid = pc.cast(pc.cast(columns[1], pa.int64()), pa.string())
     day, month = columns[2], pc.utf8_slice_codeunits(columns[2], 0, 7)
@@ -156,11 +156,11 @@ def _records(spec, columns, positions):
     # One tab-separated join of 16 fields: a join of 22 parts with the tabs as parts of their
     # own took half as long again.
     line = join_text(
-        head.removesuffix("\t"),
+        source,
         join_text(copy_text(relpath + "#"), _esc(rid)),
         pid, "\\N", "encounter", "\\N", day, month,
         _esc(columns[3]), _esc(columns[4]), _esc(columns[5]),
-        pc.cast(cost, pa.string()), "source", _esc(columns[7]), prov.removesuffix("\t"),
+        pc.cast(cost, pa.string()), "source", _esc(columns[7]), prov,
         join_text(pc.cast(positions, pa.string()), "\n"),
         separator="\t",
     )  # fmt: skip
