@@ -12,10 +12,8 @@ Usage: python bench/live.py [--clients 200] [--rate 20] [--seconds 10] [--pages 
 """
 
 import argparse
-import contextlib
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,11 +23,11 @@ from pathlib import Path
 
 import psycopg2
 import requests
-from simple_websocket import Client, ConnectionClosed
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import ws_readers  # noqa: E402
 from bench.dashboard import Scenario, Visitor, get, search, wrk  # noqa: E402
 from bench.server import free_port, gunicorn_command  # noqa: E402
 from bench.server import stop as stop_server  # noqa: E402
@@ -119,30 +117,21 @@ def main() -> None:
 
 def run(url: str, live_url: str, database_url: str, args) -> None:
     visitor = visitor_for(url, "bob.doctor@example.com")
-    headers = {"Cookie": visitor.cookie, "Origin": "http://127.0.0.1"}
+    headers = {"Cookie": visitor.cookie, "Origin": live_url}
     ws_url = live_url.replace("http://", "ws://") + "/ws/costs"
-    socket.setdefaulttimeout(10)  # a server out of threads fails the run instead of hanging it
-    clients = [Client.connect(ws_url, headers=headers) for _ in range(args.clients)]
-    socket.setdefaulttimeout(None)
+    # A server out of threads fails the run (connect's timeout) instead of hanging it.
+    clients = [ws_readers.connect(ws_url, headers) for _ in range(args.clients)]
     received: dict[str, list[float]] = {}
-    lock = threading.Lock()
     stop = threading.Event()
 
-    def reader(ws):
-        while not stop.is_set():
-            try:
-                message = ws.receive(timeout=0.5)
-            except ConnectionClosed:
-                return
-            if message:
-                now = time.monotonic()
-                for key in ROW.findall(message):
-                    with lock:
-                        received.setdefault("-".join(key), []).append(now)
+    def on_message(message: str, arrived: float) -> None:
+        for key in ROW.findall(message):
+            received.setdefault("-".join(key), []).append(arrived)
 
-    threads = [threading.Thread(target=reader, args=(ws,), daemon=True) for ws in clients]
-    for thread in threads:
-        thread.start()
+    reader = threading.Thread(
+        target=ws_readers.read_all, args=(clients, on_message, stop.is_set), daemon=True
+    )
+    reader.start()
     time.sleep(1.0)  # every socket subscribed and the LISTEN thread connected
 
     connection = psycopg2.connect(database_url.replace("postgresql+psycopg2", "postgresql"))
@@ -165,6 +154,7 @@ def run(url: str, live_url: str, database_url: str, args) -> None:
         sent[f"{patient}-{month}"] = time.monotonic()
     time.sleep(2.0)
     stop.set()
+    reader.join()
     connection.close()
     if pages is not None:
         pages.join()
@@ -188,10 +178,10 @@ def run(url: str, live_url: str, database_url: str, args) -> None:
     )
     print(f"latency commit->receipt p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {latencies[-1]:.1f} ms")
     print(f"messages lost {lost}")
+    compressed = sum(deflate for _, deflate in clients)
+    print(f"sockets the server compresses (permessage-deflate): {compressed} of {len(clients)}")
     print("goal: p99 < 100 ms, none lost ->", "met" if p99 < 100 and lost == 0 else "NOT met")
-    for ws in clients:
-        with contextlib.suppress(ConnectionClosed):
-            ws.close()
+    ws_readers.close_all(clients)
 
 
 def start_pages(url: str, visitor: Visitor, patients: list[int], args) -> threading.Thread | None:
