@@ -8,15 +8,19 @@ from collections.abc import Callable
 class Subscription:
     """One socket's inbox; when it overflows the socket is closed rather than grow.
 
-    The hub's sender writes to `ws` and the socket's own request thread closes it when the
-    session ends: both hold `lock` to touch the connection. `scope` is swapped whole by the
-    session recheck, so the sender always filters with a complete one.
+    The hub's sender writes to `ws` and the session recheck closes it when the session ends:
+    both hold `lock` to touch the connection. `scope` is swapped whole by the recheck, so the
+    sender always filters with a complete one. `token` is the server-side session id the
+    socket was opened with.
     """
 
-    def __init__(self, size: int, patient_id: int | None = None, scope=None):
+    def __init__(
+        self, size: int, patient_id: int | None = None, scope=None, token: str | None = None
+    ):
         self.queue: queue.Queue = queue.Queue(maxsize=size)
         self.overflowed = False
         self.patient_id = patient_id  # the chart this socket shows, if any
+        self.token = token
         self.ws = None  # set once the handshake is done; the sender waits for it
         self.scope = scope
         self.lock = threading.Lock()
@@ -42,9 +46,11 @@ class Hub:
         """Call `wake` after every broadcast (the sender, which then drains the inboxes)."""
         self._wake = wake
 
-    def subscribe(self, size: int, patient_id: int | None = None, scope=None) -> Subscription:
+    def subscribe(
+        self, size: int, patient_id: int | None = None, scope=None, token: str | None = None
+    ) -> Subscription:
         """A new inbox that receives every later broadcast."""
-        subscription = Subscription(size, patient_id, scope)
+        subscription = Subscription(size, patient_id, scope, token)
         with self._lock:
             self._subscriptions.add(subscription)
         return subscription

@@ -1,6 +1,5 @@
 """GET /ws/costs: cost rows pushed to doctors' open /costs pages and charts."""
 
-import time
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, request, session
@@ -14,38 +13,17 @@ from webapp.live.sender import close
 from webapp.live.socket_response import end_cleanly, websocket_response
 from webapp.live.state import live_state
 from webapp.models.permissions import PATIENTS_READ
-from webapp.services.accounts.sessions import end_reason_now, end_session, find_session
 from webapp.services.audit.events import record_event
-from webapp.services.patients.scope import Scope, scope_of
+from webapp.services.patients.scope import scope_of
 from webapp.web.http import is_websocket_upgrade
 
 NORMAL_CLOSURE = 1000
-POLICY_VIOLATION = 1008
 
 
 def same_origin() -> bool:
     """The handshake comes from a page of this site (browsers always send Origin)."""
     origin = request.headers.get("Origin")
     return bool(origin) and urlsplit(origin).netloc.lower() == request.host.lower()
-
-
-def check_viewer(session_token: str) -> tuple[str | None, Scope | None]:
-    """Why the socket must close (session ended, idled or aged out, role changed), or None and
-    the doctor's current scope (hospital, grants).
-
-    Never writes last_seen: receiving pushes is not activity.
-    """
-    try:
-        row = find_session(session_token)
-        reason = end_reason_now(row)
-        if reason is None and not row.user.has_permission(PATIENTS_READ):
-            reason = "role_changed"
-        if reason is not None and row is not None and row.ended_at is None:
-            end_session(row, reason)  # idle or too old: recorded as the HTTP guard would
-            record_event("session.ended", actor=row.user, details={"reason": reason})
-        return reason, None if reason else scope_of(row.user)
-    finally:
-        db.session.remove()  # never keep a pooled connection for the life of a socket
 
 
 # werkzeug routes handshakes only to websocket rules and plain requests only to plain ones;
@@ -69,7 +47,7 @@ def costs_socket():
     state.ensure_listener()
     # Subscribed before the handshake, so nothing committed once the page has its socket is
     # missed; the process's one sender writes this socket's pushes, from the moment `ws` is set.
-    subscription = state.hub.subscribe(config["LIVE_QUEUE_SIZE"], patient_id, scope)
+    subscription = state.hub.subscribe(config["LIVE_QUEUE_SIZE"], patient_id, scope, token)
     try:
         ws = Server(request.environ, ping_interval=config["LIVE_PING_SECONDS"])
     except Exception:
@@ -78,7 +56,7 @@ def costs_socket():
     subscription.ws = ws
     state.hub.wake()  # anything queued during the handshake
     try:
-        _watch(ws, subscription, token, config["LIVE_RECHECK_SECONDS"])
+        _watch(ws, subscription, config["LIVE_RECHECK_SECONDS"])
     except ConnectionClosed:
         pass
     finally:
@@ -88,18 +66,9 @@ def costs_socket():
     return websocket_response(ws)
 
 
-def _watch(ws, subscription, token: str, recheck_seconds: float) -> None:
-    # The scope is refreshed with the session check, so a new grant or an expired one applies
-    # within `recheck_seconds`, without a query per push.
-    next_check = time.monotonic() + recheck_seconds
+def _watch(ws, subscription, wait_seconds: float) -> None:
+    # The process's rechecker (webapp.live.rechecks) checks the session and refreshes the scope;
+    # this thread only waits for a client message (nothing is expected: it is dropped), the
+    # socket closing (ConnectionClosed) or the rechecker closing it.
     while not subscription.closed:
-        # Wakes for a client message (nothing is expected: it is dropped), the socket closing
-        # (ConnectionClosed) or the next session check.
-        ws.receive(timeout=max(0.0, next_check - time.monotonic()))
-        if time.monotonic() >= next_check:
-            reason, scope = check_viewer(token)
-            if reason:
-                close(subscription, POLICY_VIOLATION, reason)  # live.js sends it to /login
-                return
-            subscription.scope = scope
-            next_check = time.monotonic() + recheck_seconds
+        ws.receive(timeout=wait_seconds)

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -75,22 +76,45 @@ def find_session_and_setting(
     them, and so does the setting a guard reads on every request (the doctors' second-factor
     rule).
     """
-    if not token or not isinstance(token, str) or len(token) > 128:
+    if not _well_formed(token):
         return None, None
     params = {"token_hash": hash_token(token), "setting_key": setting_key}
     found = db.session.execute(_session_statement(), params).unique().one_or_none()
     if found is None:
         return None, None
     row, setting, permissions, granted = found
+    return _with_access(row, permissions, granted), setting
+
+
+def find_sessions(tokens: Iterable[str]) -> dict[str, UserSession]:
+    """The sessions these cookie ids name, ended or not, in one statement; unknown ids are left
+    out. For re-checking every open socket of a process at once (webapp.live.rechecks)."""
+    by_hash = {hash_token(token): token for token in tokens if _well_formed(token)}
+    if not by_hash:
+        return {}
+    params = {"token_hashes": list(by_hash), "setting_key": None}
+    rows = db.session.execute(_session_statement(many=True), params).unique().all()
+    return {
+        by_hash[row.token_hash]: _with_access(row, permissions, granted)
+        for row, _, permissions, granted in rows
+    }
+
+
+def _well_formed(token) -> bool:
+    return bool(token) and isinstance(token, str) and len(token) <= 128
+
+
+def _with_access(row: UserSession, permissions: str | None, granted: str | None) -> UserSession:
+    # The role's permission names and the granted patients, read with the session.
     if row.user is not None:
         row.user.permissions_loaded = frozenset(permissions.split(",") if permissions else ())
         ids = granted.split(",") if granted else ()
         row.user.grant_patient_ids_loaded = frozenset(int(pid) for pid in ids)
-    return row, setting
+    return row
 
 
 @cache
-def _session_statement() -> Select:
+def _session_statement(many: bool = False) -> Select:
     # Built once: every request runs it, and a statement object keeps its cache key, so only
     # the parameters change. A missing setting (or setting_key None) reads as NULL. "now" is
     # taken when the statement runs. Permissions and grants come as one text each from scalar
@@ -117,9 +141,13 @@ def _session_statement() -> Select:
         .correlate(UserSession)
         .scalar_subquery()
     )
+    if many:
+        match = UserSession.token_hash.in_(bindparam("token_hashes", expanding=True))
+    else:
+        match = UserSession.token_hash == bindparam("token_hash")
     return (
         select(UserSession, setting, permissions, granted)
-        .where(UserSession.token_hash == bindparam("token_hash"))
+        .where(match)
         # The role and organization load with the user; the role's own permissions list is
         # not read (the names came above), so it is not loaded either.
         .options(joinedload(UserSession.user).joinedload(User.role).lazyload(Role.permissions))
