@@ -1,5 +1,6 @@
 """/ws/costs: refused before the upgrade unless a same-origin doctor; pushes committed rows."""
 
+import socket
 import time
 from datetime import date
 
@@ -154,3 +155,28 @@ def test_open_chart_gets_its_svg_rows_and_total_re_rendered(server, live_app, do
         assert "2025-06: 70.50" in chart  # the bar's tooltip follows its row
     finally:
         ws.close()
+
+
+def test_the_browsers_compression_offer_is_declined(server, doctor):
+    # Chromium offers permessage-deflate in every handshake; accepted, every push would be
+    # deflated once per socket, with a compressor kept per socket.
+    host = server.url.removeprefix("http://")
+    request = (
+        "GET /ws/costs HTTP/1.1\r\n"
+        f"Host: {host}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+        f"Origin: {server.url}\r\nCookie: {session_cookie(server, doctor)}\r\n\r\n"
+    )
+    hostname, port = host.split(":")
+    with socket.create_connection((hostname, int(port)), timeout=5) as sock:
+        sock.sendall(request.encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(4096)
+            assert chunk, f"closed during the handshake: {head!r}"
+            head += chunk
+    head = head.split(b"\r\n\r\n")[0].lower()
+    assert head.startswith(b"http/1.1 101"), head
+    assert b"sec-websocket-extensions" not in head, head

@@ -26,6 +26,15 @@ def same_origin() -> bool:
     return bool(origin) and urlsplit(origin).netloc.lower() == request.host.lower()
 
 
+def without_compression(environ: dict) -> dict:
+    """The handshake without the browser's permessage-deflate offer, so none is accepted.
+
+    Compression would deflate every push once per socket, with a compressor kept per socket
+    (about 256 KiB each at zlib's defaults), for fragments of a few hundred bytes.
+    """
+    return {key: value for key, value in environ.items() if key != "HTTP_SEC_WEBSOCKET_EXTENSIONS"}
+
+
 # werkzeug routes handshakes only to websocket rules and plain requests only to plain ones;
 # both lead here, so that the guards answer either kind before anything is upgraded.
 @bp.route("/ws/costs", websocket=True)
@@ -49,7 +58,7 @@ def costs_socket():
     # missed; the process's one sender writes this socket's pushes, from the moment `ws` is set.
     subscription = state.hub.subscribe(config["LIVE_QUEUE_SIZE"], patient_id, scope, token)
     try:
-        ws = Server(request.environ, ping_interval=config["LIVE_PING_SECONDS"])
+        ws = Server(without_compression(request.environ), ping_interval=config["LIVE_PING_SECONDS"])
     except Exception:
         state.hub.unsubscribe(subscription)
         raise
