@@ -39,6 +39,17 @@ def hello():
     return "ok"
 
 
+@app.route("/read/<int:patient_id>")
+def read_only(patient_id: int):
+    """One indexed read and one small template, no audit row: a page's cheapest database use."""
+    with engine().connect() as connection:
+        row = connection.execute(READ, {"id": patient_id}).first()
+    if row is None:
+        abort(404)
+    name = f"{row.given_name} {row.family_name}"
+    return render_template_string(PAGE, name=name, born=row.birth_date)
+
+
 @app.route("/audited/<int:patient_id>")
 def audited(patient_id: int):
     """One indexed read, one audit INSERT and its COMMIT, one small template: what every

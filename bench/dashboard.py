@@ -353,8 +353,8 @@ def report(floors: dict[str, Result], results: dict[str, Result], connections: i
     print(
         f"goal: every page >= {GOAL_RATIO}x the bare app's req/s and p99 < {GOAL_P99_MS:.0f} ms "
         f"at {connections} connections\n"
-        "audited floor: one indexed read, one audit INSERT + COMMIT and a small template on the "
-        "same stack (bench/bare_app.py)"
+        "read floor: one indexed read and a small template; audited floor: the same read, one "
+        "audit INSERT + COMMIT and the template, on the same stack (bench/bare_app.py)"
     )
     print(f"\nCPU ms per request ({os.cpu_count()} cores shared by all of them):")
     groups = ("app", "postgres", "redis", "wrk")
@@ -369,7 +369,8 @@ def report(floors: dict[str, Result], results: dict[str, Result], connections: i
 
 
 def measure_floors(env: dict, ids: list[int], connections: int, seconds: float) -> dict:
-    """The bare app's one route and the audited floor, under the Dockerfile's command."""
+    """The bare app's one route, the read floor and the audited floor, under the Dockerfile's
+    command."""
     with connect(env["DATABASE_URL"]) as connection, connection.cursor() as cursor:
         cursor.execute(FLOOR_TABLE)
         cursor.execute("TRUNCATE bench_floor_event")  # each run's rows only
@@ -378,6 +379,11 @@ def measure_floors(env: dict, ids: list[int], connections: int, seconds: float) 
     try:
         bare = wrk(port, Scenario([get("/")], "ok"), None, connections, seconds)
         print(f"  measured bare Flask: {bare.requests} requests", flush=True)
+        reads = Scenario([get(f"/read/{pid}") for pid in ids], "id=floor")
+        check(port, reads, None)
+        wrk(port, reads, None, connections, 2)  # warm: the pools
+        read = wrk(port, reads, None, connections, seconds)
+        print(f"  measured read floor: {read.requests} requests", flush=True)
         floor = Scenario([get(f"/audited/{pid}") for pid in ids], "id=floor")
         check(port, floor, None)
         wrk(port, floor, None, connections, 2)  # warm: the pools
@@ -385,7 +391,7 @@ def measure_floors(env: dict, ids: list[int], connections: int, seconds: float) 
         print(f"  measured audited floor: {audited.requests} requests", flush=True)
     finally:
         stop(server)
-    return {"bare Flask": bare, "audited floor": audited}
+    return {"bare Flask": bare, "read floor": read, "audited floor": audited}
 
 
 def main(argv=None) -> None:
