@@ -7,8 +7,12 @@ gevent workers with psycopg2 made cooperative (psycogreen) for re-measuring; on 
 2-core bench machine they served five of six doctor pages slower and pushed with a median
 latency four times gthread's. 4 x 64 threads rather than 2 x 128: the same 256 sockets, but each
 sender shares its process's GIL with half as many page threads (README "Serving" has the figures).
+In production the same image runs twice: the page service with these defaults, and the live
+service (the load balancer's /ws/ route) with WEB_CONCURRENCY=1 and WEB_THREADS=512, so that
+pushes never wait for a page thread's GIL; WEB_NICE is for a host the two share.
 """
 
+import gc
 import os
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"
@@ -35,9 +39,25 @@ errorlog = "-"
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(L)s "%(a)s"'
 
 
+# Where the page service shares a host with the live service (README "Serving": sockets on a
+# service of their own), WEB_NICE lowers the page workers' CPU priority so that pushes are not
+# queued behind page renders. 0 (the default) leaves it alone; Cloud Run gives each service
+# its own CPUs instead.
+nice = int(os.environ.get("WEB_NICE", "0"))
+
+
 def post_fork(server, worker):
-    """Under gevent workers, make psycopg2 wait on gevent's hub instead of blocking the worker."""
+    """Lower the worker's CPU priority by WEB_NICE; under gevent workers, make psycopg2 wait on
+    gevent's hub instead of blocking the worker."""
+    if nice > 0:
+        os.nice(nice)
     if worker_class == "gevent":
         from psycogreen.gevent import patch_psycopg
 
         patch_psycopg()
+
+
+def post_worker_init(worker):
+    """Move everything loaded so far (the app, its templates, SQLAlchemy's mappings) out of
+    the garbage collector's reach, so a full collection walks only what requests create."""
+    gc.freeze()

@@ -7,7 +7,7 @@ With --pages N, wrk drives N connections of doctor pages (charts, search, /costs
 the same server meanwhile and their req/s and p99 are printed too: pages must not stall
 pushes, nor pushes pages. With --split the sockets go to a second gunicorn of the same image
 sized for sockets (README "Serving": the live service behind the load balancer's /ws/ route),
-and the pages to the first.
+and the pages to the first, run with WEB_NICE=10 as on a host the two services share.
 Usage: python bench/live.py [--clients 200] [--rate 20] [--seconds 10] [--pages 16] [--split]
 """
 
@@ -36,6 +36,8 @@ from tests.support import services  # noqa: E402
 PASSWORD = "bench-password-2026"
 # The live service's sizing (README "Serving"): one process whose threads park on sockets.
 LIVE_SERVICE = {"WEB_CONCURRENCY": "1", "WEB_THREADS": "512"}
+# The page service beside it on the same host: its workers yield the CPU to the pushes.
+PAGE_SERVICE = {"WEB_NICE": "10"}
 ROW = re.compile(r'id="cost-(\d+)-(\d{4}-\d{2})"')
 
 
@@ -98,7 +100,8 @@ def main() -> None:
     servers = []
     try:
         prepare(env)
-        servers.append(subprocess.Popen(gunicorn_command(port), env=env, cwd=ROOT))
+        page_env = {**env, **PAGE_SERVICE} if args.split else env
+        servers.append(subprocess.Popen(gunicorn_command(port), env=page_env, cwd=ROOT))
         wait_http(url)
         live_url = url
         if args.split:
