@@ -30,16 +30,21 @@ def check_viewers(tokens: set[str]) -> dict[str, tuple[str | None, Scope | None]
     """
     try:
         rows = find_sessions(tokens)
-        verdicts = {}
+        verdicts, ended = {}, []
         for token in tokens:
             row = rows.get(token)
             reason = end_reason_now(row)
             if reason is None and not row.user.has_permission(PATIENTS_READ):
                 reason = "role_changed"
             if reason is not None and row is not None and row.ended_at is None:
-                end_session(row, reason)  # idle or too old: recorded as the HTTP guard would
-                record_event("session.ended", actor=row.user, details={"reason": reason})
+                ended.append((row, reason))
             verdicts[token] = (reason, None if reason else scope_of(row.user))
+        # Idle or too old: ended and audited as the HTTP guard would, in one commit.
+        for row, reason in ended:
+            end_session(row, reason)
+            record_event("session.ended", actor=row.user, details={"reason": reason}, commit=False)
+        if ended:
+            db.session.commit()
         return verdicts
     finally:
         db.session.remove()  # a pooled connection is held only for the round
