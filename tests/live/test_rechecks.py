@@ -10,6 +10,7 @@ from webapp.common.clock import utcnow
 from webapp.live.rechecks import check_viewers
 from webapp.models import AuditEvent, Role, User, UserSession
 from webapp.services.accounts.sessions import end_session, hash_token, open_session
+from webapp.services.audit.events import NO_CONTEXT, AuditContext
 
 
 def session_of(user: User) -> tuple[UserSession, str]:
@@ -40,7 +41,8 @@ def test_the_sessions_of_every_socket_are_read_in_one_statement(db):
     expected = sorted(doctor.organization.hospital_id for doctor in doctors)
     db.session.remove()
 
-    sent, verdicts = statements_during(db, lambda: check_viewers(tokens))
+    opened_from = dict.fromkeys(tokens, NO_CONTEXT)
+    sent, verdicts = statements_during(db, lambda: check_viewers(opened_from))
 
     assert len([s for s in sent if "user_session" in s]) == 1, sent
     assert all(s.lstrip().upper().startswith("SELECT") for s in sent), sent
@@ -64,7 +66,8 @@ def test_each_session_gets_its_own_verdict_and_ended_ones_are_recorded(db):
     db.session.remove()
 
     tokens = {active_token, ended_token, idle_token, demoted_token, "no-such-session"}
-    verdicts = check_viewers(tokens)
+    where = AuditContext(address="203.0.113.7", path="/ws/costs?patient=12")
+    verdicts = check_viewers(dict.fromkeys(tokens, where))
 
     reasons = {token: reason for token, (reason, _) in verdicts.items()}
     assert reasons == {
@@ -82,9 +85,12 @@ def test_each_session_gets_its_own_verdict_and_ended_ones_are_recorded(db):
         select(AuditEvent).where(AuditEvent.action == "session.ended")
     ).all()
     # As the HTTP guard would: the sessions that ran out are ended and audited, once each.
-    assert sorted((e.actor_user_id, e.details["reason"]) for e in audited) == [
-        (idle_user, "idle"),
-        (demoted_user, "role_changed"),
+    # Where the socket was opened from, as when its own request thread wrote the row.
+    assert sorted(
+        (e.actor_user_id, e.details["reason"], e.ip_address, e.path) for e in audited
+    ) == [
+        (idle_user, "idle", "203.0.113.7", "/ws/costs?patient=12"),
+        (demoted_user, "role_changed", "203.0.113.7", "/ws/costs?patient=12"),
     ]
     # Receiving pushes is not activity: the active session's last_seen_at is unchanged.
     active_row = db.session.scalars(

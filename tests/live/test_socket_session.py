@@ -17,7 +17,7 @@ from tests.support.pages import csrf_token
 from tests.support.settings import app_settings
 from tests.support.sockets import connect, cookie_header, signed_in_http
 from webapp import create_app
-from webapp.models import User, UserSession
+from webapp.models import AuditEvent, User, UserSession
 from webapp.services.accounts.changes import deactivate_account
 
 IDLE_SECONDS = 2
@@ -66,6 +66,17 @@ def test_idle_session_closes_its_socket_and_pushes_are_not_activity(idle_server,
     row = db.session.scalars(select(UserSession).where(UserSession.user_id == doctor.id)).one()
     assert row.end_reason == "idle"
     assert row.last_seen_at == row.created_at  # the socket never counted as activity
+    ended = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "session.ended", AuditEvent.actor_user_id == doctor.id
+        )
+    ).one()
+    # Recorded with where the socket was opened from, though its recheck runs apart from it.
+    assert (ended.details["reason"], ended.path, ended.ip_address) == (
+        "idle",
+        "/ws/costs",
+        "127.0.0.1",
+    )
 
 
 def test_deactivation_closes_the_socket(idle_server, db):

@@ -11,16 +11,23 @@ class Subscription:
     The hub's sender writes to `ws` and the session recheck closes it when the session ends:
     both hold `lock` to touch the connection. `scope` is swapped whole by the recheck, so the
     sender always filters with a complete one. `token` is the server-side session id the
-    socket was opened with.
+    socket was opened with, and `opened_from` the audit context (client address, path) of its
+    request, for the audit row of a session the recheck ends.
     """
 
     def __init__(
-        self, size: int, patient_id: int | None = None, scope=None, token: str | None = None
+        self,
+        size: int,
+        patient_id: int | None = None,
+        scope=None,
+        token: str | None = None,
+        opened_from=None,
     ):
         self.queue: queue.Queue = queue.Queue(maxsize=size)
         self.overflowed = False
         self.patient_id = patient_id  # the chart this socket shows, if any
         self.token = token
+        self.opened_from = opened_from
         self.ws = None  # set once the handshake is done; the sender waits for it
         self.scope = scope
         self.lock = threading.Lock()
@@ -47,10 +54,15 @@ class Hub:
         self._wake = wake
 
     def subscribe(
-        self, size: int, patient_id: int | None = None, scope=None, token: str | None = None
+        self,
+        size: int,
+        patient_id: int | None = None,
+        scope=None,
+        token: str | None = None,
+        opened_from=None,
     ) -> Subscription:
         """A new inbox that receives every later broadcast."""
-        subscription = Subscription(size, patient_id, scope, token)
+        subscription = Subscription(size, patient_id, scope, token, opened_from)
         with self._lock:
             self._subscriptions.add(subscription)
         return subscription

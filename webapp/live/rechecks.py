@@ -16,33 +16,43 @@ from webapp.live.hub import Hub, Subscription
 from webapp.live.sender import close
 from webapp.models.permissions import PATIENTS_READ
 from webapp.services.accounts.sessions import end_reason_now, end_session, find_sessions
-from webapp.services.audit.events import record_event
+from webapp.services.audit.events import NO_CONTEXT, AuditContext, record_event
 from webapp.services.patients.scope import Scope, scope_of
 
 POLICY_VIOLATION = 1008
 
 
-def check_viewers(tokens: set[str]) -> dict[str, tuple[str | None, Scope | None]]:
+def check_viewers(
+    opened_from: dict[str, AuditContext],
+) -> dict[str, tuple[str | None, Scope | None]]:
     """For each session id: why its sockets must close (session ended, idled or aged out, role
     changed) and None, or None and the doctor's current scope (hospital, grants).
 
-    Never writes last_seen: receiving pushes is not activity.
+    `opened_from` maps each session id to where one of its sockets was opened (client address,
+    path), which the audit row of a session ended here records. Never writes last_seen:
+    receiving pushes is not activity.
     """
     try:
-        rows = find_sessions(tokens)
+        rows = find_sessions(opened_from)
         verdicts, ended = {}, []
-        for token in tokens:
+        for token, where in opened_from.items():
             row = rows.get(token)
             reason = end_reason_now(row)
             if reason is None and not row.user.has_permission(PATIENTS_READ):
                 reason = "role_changed"
             if reason is not None and row is not None and row.ended_at is None:
-                ended.append((row, reason))
+                ended.append((row, reason, where))
             verdicts[token] = (reason, None if reason else scope_of(row.user))
         # Idle or too old: ended and audited as the HTTP guard would, in one commit.
-        for row, reason in ended:
+        for row, reason, where in ended:
             end_session(row, reason)
-            record_event("session.ended", actor=row.user, details={"reason": reason}, commit=False)
+            record_event(
+                "session.ended",
+                actor=row.user,
+                details={"reason": reason},
+                commit=False,
+                context=where,
+            )
         if ended:
             db.session.commit()
         return verdicts
@@ -73,8 +83,9 @@ class Rechecker(threading.Thread):
         open_now = [s for s in self.hub.subscriptions() if s.ws is not None and not s.closed]
         if not open_now:
             return
+        opened_from = {s.token: s.opened_from or NO_CONTEXT for s in open_now}
         with self.app.app_context():
-            verdicts = check_viewers({s.token for s in open_now})
+            verdicts = check_viewers(opened_from)
         for subscription in open_now:
             apply_verdict(subscription, *verdicts[subscription.token])
 

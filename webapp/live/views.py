@@ -13,9 +13,9 @@ from webapp.live.sender import close
 from webapp.live.socket_response import end_cleanly, websocket_response
 from webapp.live.state import live_state
 from webapp.models.permissions import PATIENTS_READ
-from webapp.services.audit.events import record_event
+from webapp.services.audit.events import AuditContext, record_event
 from webapp.services.patients.scope import scope_of
-from webapp.web.http import is_websocket_upgrade
+from webapp.web.http import client_address, is_websocket_upgrade
 
 NORMAL_CLOSURE = 1000
 
@@ -56,7 +56,10 @@ def costs_socket():
     state.ensure_listener()
     # Subscribed before the handshake, so nothing committed once the page has its socket is
     # missed; the process's one sender writes this socket's pushes, from the moment `ws` is set.
-    subscription = state.hub.subscribe(config["LIVE_QUEUE_SIZE"], patient_id, scope, token)
+    opened_from = AuditContext(address=client_address(), path=request.full_path.rstrip("?"))
+    subscription = state.hub.subscribe(
+        config["LIVE_QUEUE_SIZE"], patient_id, scope, token, opened_from
+    )
     try:
         ws = Server(without_compression(request.environ), ping_interval=config["LIVE_PING_SECONDS"])
     except Exception:

@@ -52,13 +52,15 @@ def record_event(
     actor_email: str | None = None,
     commit: bool = True,
     durable: bool = True,
+    context: AuditContext | None = None,
 ) -> AuditEvent:
     """Append an audit row for the current request's user (or the given actor).
 
     durable=False is for the audit-only transaction of a read view: its commit does not wait
-    for the WAL flush (see webapp.database.insert_without_flush_wait).
+    for the WAL flush (see webapp.database.insert_without_flush_wait). `context` says who and
+    where when it is not the current request (a thread acting for a socket's request).
     """
-    context = _context()
+    context = context or _context()
     actor = actor or context.actor
     fields = {
         "occurred_at": utcnow(),
