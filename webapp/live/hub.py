@@ -53,16 +53,9 @@ class Hub:
         """Call `wake` after every broadcast (the sender, which then drains the inboxes)."""
         self._wake = wake
 
-    def subscribe(
-        self,
-        size: int,
-        patient_id: int | None = None,
-        scope=None,
-        token: str | None = None,
-        opened_from=None,
-    ) -> Subscription:
-        """A new inbox that receives every later broadcast."""
-        subscription = Subscription(size, patient_id, scope, token, opened_from)
+    def subscribe(self, size: int, **details) -> Subscription:
+        """A new inbox that receives every later broadcast (`details`: Subscription's)."""
+        subscription = Subscription(size, **details)
         with self._lock:
             self._subscriptions.add(subscription)
         return subscription

@@ -58,7 +58,11 @@ def costs_socket():
     # missed; the process's one sender writes this socket's pushes, from the moment `ws` is set.
     opened_from = AuditContext(address=client_address(), path=request.full_path.rstrip("?"))
     subscription = state.hub.subscribe(
-        config["LIVE_QUEUE_SIZE"], patient_id, scope, token, opened_from
+        config["LIVE_QUEUE_SIZE"],
+        patient_id=patient_id,
+        scope=scope,
+        token=token,
+        opened_from=opened_from,
     )
     try:
         ws = Server(without_compression(request.environ), ping_interval=config["LIVE_PING_SECONDS"])
