@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-TEXT, CONTINUATION, CLOSE, PING = 0x1, 0x0, 0x8, 0x9
+CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 # What Chromium offers in every handshake: the server may compress each message per socket.
 BROWSER_EXTENSIONS = "permessage-deflate; client_max_window_bits"
 
@@ -69,7 +69,7 @@ class FrameBuffer:
         messages = []
         while (frame := self._frame()) is not None:
             fin, opcode, payload, rsv1 = frame
-            if opcode in (TEXT, 0x2):
+            if opcode in (TEXT, BINARY):
                 self.deflated = rsv1
             if opcode == CONTINUATION or not fin:
                 self.fragments.append(payload)
@@ -113,8 +113,8 @@ def read_all(
     sockets: list[tuple[socket.socket, bool]],
     on_message: Callable[[str, float], None],
     stopping: Callable[[], bool],
-) -> int:
-    """Read every socket until `stopping()` or all are closed; returns how many the server closed.
+) -> None:
+    """Read every socket until `stopping()` or the server has closed them all.
 
     `on_message(text, arrived)` gets each text message with the monotonic time at which the
     loop woke up to read it.
@@ -122,7 +122,6 @@ def read_all(
     selector = selectors.DefaultSelector()
     for sock, compressed in sockets:
         selector.register(sock, selectors.EVENT_READ, FrameBuffer(compressed))
-    closed = 0
     while selector.get_map() and not stopping():
         ready = selector.select(timeout=0.2)
         arrived = time.monotonic()
@@ -139,12 +138,10 @@ def read_all(
                 if opcode == TEXT:
                     on_message(payload.decode(), arrived)
                 elif opcode == PING:
-                    sock.sendall(masked(0xA, payload))
+                    sock.sendall(masked(PONG, payload))
                 elif opcode == CLOSE:
                     selector.unregister(sock)
-                    closed += 1
                     break
-    return closed
 
 
 def close_all(sockets: list[tuple[socket.socket, bool]]) -> None:

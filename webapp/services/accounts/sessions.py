@@ -61,11 +61,6 @@ def open_session(user: User, address: str | None, agent: str | None) -> tuple[Us
     return row, token
 
 
-def find_session(token: str | None) -> UserSession | None:
-    """The session a cookie's id names, ended or not (None for an unknown or empty id)."""
-    return find_session_and_setting(token, None)[0]
-
-
 def find_session_and_setting(
     token: str | None, setting_key: str | None
 ) -> tuple[UserSession | None, str | None]:

@@ -39,7 +39,7 @@ def scope_of(user: User) -> Scope:
     """The scope of a signed-in user: their organization's hospital and active grants."""
     organization = user.organization
     hospital_id = organization.hospital_id if organization is not None else None
-    granted = user.grant_patient_ids_loaded  # read with the session (sessions.find_session)
+    granted = user.grant_patient_ids_loaded  # read with the session (sessions.find_session*)
     if granted is None:
         granted = granted_patient_ids(user.id)
     return Scope(hospital_id, frozenset(granted))
